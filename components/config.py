@@ -1,0 +1,641 @@
+"""The stack's typed configuration: one object, read once, validated before any resource exists.
+
+Every key lives under the project namespace (``saas-backend:<key>``) except the AWS region, which is the
+provider's own ``aws:region`` key. A bad value raises :class:`ConfigError` whose message is ONE line
+naming the full key, the value and what is allowed, e.g.::
+
+    saas-backend:scheduler.replicas is 2; the scheduler is a singleton and must be 1
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "saas-backend"
+
+Environment = Literal["staging", "production", "dev"]
+Platform = Literal["aws", "docker"]
+NatMode = Literal["none", "single", "perAz"]
+CloudflarePlan = Literal["free", "pro", "business", "enterprise"]
+LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]
+
+# Fargate CPU units and the memory (MiB) each allows (AWS ECS task size table).
+FARGATE_SIZES: dict[int, range] = {
+    256: range(512, 2048 + 1, 512),
+    512: range(1024, 4096 + 1, 1024),
+    1024: range(2048, 8192 + 1, 1024),
+    2048: range(4096, 16384 + 1, 1024),
+    4096: range(8192, 30720 + 1, 1024),
+}
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
+
+_DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SECRET_WORDS = ("SECRET", "PASSWORD", "PASSWD", "TOKEN", "KEY", "DSN", "CREDENTIAL", "PRIVATE")
+_AWS_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_RDS_CLASS_RE = re.compile(
+    r"^db\.(t3|t4g|m5|m6g|m6i|m7g|r5|r6g|r6i|r7g)\.(micro|small|medium|large|\d*xlarge)$"
+)
+_CACHE_NODE_RE = re.compile(r"^cache\.(t3|t4g|m5|m6g|m7g|r5|r6g|r7g)\.(micro|small|medium|large|\d*xlarge)$")
+_IMAGE_REF_RE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)+$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+
+def looks_secret(name: str) -> bool:
+    """True when an environment variable name reads like it holds a secret (JWT_SECRET, SENTRY_DSN...)."""
+    parts = name.upper().split("_")
+    return any(word in parts or name.upper().endswith(word) for word in _SECRET_WORDS)
+
+
+class ConfigError(Exception):
+    """A stack configuration value is invalid. ``str()`` is one line naming key, value and what is allowed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=False,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _check_positive_port(v: int) -> int:
+    if not 1 <= v <= 65535:
+        raise ValueError("must be a TCP port between 1 and 65535")
+    return v
+
+
+Port = Annotated[int, AfterValidator(_check_positive_port)]
+
+
+class ImageSource(_Section):
+    """Either a prebuilt image reference or a Docker build context (built and pushed to ECR)."""
+
+    image: str | None = None
+    context: str | None = None
+    dockerfile: str = "Dockerfile"
+    platform: Literal["linux/arm64", "linux/amd64"] = "linux/arm64"
+
+    @field_validator("image")
+    @classmethod
+    def _image_pinned(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not _IMAGE_REF_RE.match(v):
+            raise ValueError("must be an image reference such as ghcr.io/org/app:1.2.3")
+        last = v.rsplit("/", 1)[-1]
+        if "@sha256:" not in v and (":" not in last or last.endswith(":latest")):
+            raise ValueError(
+                "must be pinned to a tag other than latest or to a digest (repo:1.2.3 or repo@sha256:...)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ImageSource:
+        if (self.image is None) == (self.context is None):
+            raise ValueError(
+                "give exactly one of image (a pinned reference) or context (a Docker build context)"
+            )
+        return self
+
+
+class TaskSize(_Section):
+    cpu: int = 256
+    memory: int = 512
+
+    @model_validator(mode="after")
+    def _fargate(self) -> TaskSize:
+        if self.cpu not in FARGATE_SIZES:
+            raise _KeyedError("cpu", self.cpu, f"allowed Fargate sizes: {', '.join(map(str, FARGATE_SIZES))}")
+        allowed = FARGATE_SIZES[self.cpu]
+        if self.memory not in allowed:
+            raise _KeyedError(
+                "memory",
+                self.memory,
+                f"with cpu {self.cpu} allowed: {allowed.start}..{allowed.stop - 1} "
+                f"in steps of {allowed.step}",
+            )
+        return self
+
+
+class NetworkConfig(_Section):
+    cidr: str = "10.20.0.0/16"
+    az_count: int = Field(default=2, ge=1, le=6)
+    nat_gateways: NatMode = "single"
+    flow_log_retention_days: int = 14
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        import ipaddress
+
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError:
+            raise ValueError("must be an IPv4 network in CIDR form such as 10.20.0.0/16") from None
+        if not 16 <= net.prefixlen <= 20:
+            raise ValueError("must have a prefix length between /16 and /20")
+        if not net.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        return v
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        return _check_retention(v)
+
+
+def _check_retention(v: int) -> int:
+    if v not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"must be one of the CloudWatch retention periods: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return v
+
+
+class _ServiceConfig(_Section):
+    source: ImageSource
+    # Overrides the image's CMD (seed 003: one image, started as api / worker / scheduler).
+    command: list[str] | None = None
+    size: TaskSize = TaskSize()
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (not v or any(not part for part in v)):
+            raise ValueError("must be a non-empty list of non-empty strings such as [npm, run, start:worker]")
+        return v
+
+
+class ApiConfig(_ServiceConfig):
+    port: Port = 3801
+    health_check_path: str = "/health"
+    health_check_grace_seconds: int = Field(default=60, ge=0, le=7200)
+    min_replicas: int = Field(default=1, ge=1, le=100)
+    max_replicas: int = Field(default=2, ge=1, le=100)
+    cpu_target_percent: int = Field(default=70, ge=10, le=95)
+    memory_target_percent: int = Field(default=80, ge=10, le=95)
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+
+    @field_validator("health_check_path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/") or " " in v:
+            raise ValueError("must be an absolute URL path such as /health")
+        return v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ApiConfig:
+        if self.max_replicas < self.min_replicas:
+            raise _KeyedError(
+                "maxReplicas", self.max_replicas, f"must be >= minReplicas ({self.min_replicas})"
+            )
+        return self
+
+
+class WorkerConfig(_ServiceConfig):
+    replicas: int = Field(default=2, ge=1, le=100)
+    spot: bool = False
+
+
+class SchedulerConfig(_ServiceConfig):
+    # Accepted only so that a stack file that says it gets a precise error; the value is never used.
+    replicas: int = 1
+
+    @field_validator("replicas")
+    @classmethod
+    def _singleton(cls, v: int) -> int:
+        if v != 1:
+            raise ValueError("the scheduler is a singleton and must be 1")
+        return v
+
+
+class PostgresConfig(_Section):
+    engine_version: str = "15"
+    instance_class: str = "db.t4g.micro"
+    allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
+    max_allocated_storage_gb: int = Field(default=100, ge=20, le=65536)
+    backup_retention_days: int = Field(default=7, ge=7, le=35)
+    database_name: str = "app"
+    username: str = "app"
+    performance_insights: bool = True
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d+)(?:\.(\d+))?", v)
+        if not m or not 15 <= int(m.group(1)) <= 17:
+            raise ValueError(
+                "must be a PostgreSQL major version 15, 16 or 17 (optionally with a minor: 15.7)"
+            )
+        return v
+
+    @field_validator("instance_class")
+    @classmethod
+    def _class(cls, v: str) -> str:
+        if not _RDS_CLASS_RE.match(v):
+            raise ValueError(
+                "must be an RDS instance class such as db.t4g.micro, db.t4g.small or db.m7g.large"
+            )
+        return v
+
+    @field_validator("database_name", "username")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", v) or v in {"postgres", "rdsadmin", "admin"}:
+            raise ValueError(
+                "must be a lowercase identifier (a-z, 0-9, _) that is not postgres/rdsadmin/admin"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _storage(self) -> PostgresConfig:
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise _KeyedError(
+                "maxAllocatedStorageGb",
+                self.max_allocated_storage_gb,
+                f"must be >= allocatedStorageGb ({self.allocated_storage_gb})",
+            )
+        return self
+
+    @property
+    def major_version(self) -> int:
+        return int(self.engine_version.split(".")[0])
+
+
+class RedisConfig(_Section):
+    engine_version: str = "7.1"
+    node_type: str = "cache.t4g.micro"
+    snapshot_retention_days: int = Field(default=1, ge=0, le=35)
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if not re.fullmatch(r"7(\.[0-9])?", v):
+            raise ValueError("must be a Redis 7 engine version such as 7.1")
+        return v
+
+    @field_validator("node_type")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        if not _CACHE_NODE_RE.match(v):
+            raise ValueError("must be an ElastiCache node type such as cache.t4g.micro or cache.t4g.small")
+        return v
+
+
+class BackupsConfig(_Section):
+    # EventBridge Scheduler expression, evaluated in UTC. Seed 004: daily full backup at 01:00 UTC.
+    schedule: str = "cron(0 1 * * ? *)"
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    copy_region: str | None = None
+    missing_dump_alarm_hours: int = Field(default=26, ge=2, le=168)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        if not re.fullmatch(
+            r"cron\(\S+ \S+ \S+ \S+ \S+ \S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)", v
+        ):
+            raise ValueError("must be an EventBridge schedule such as cron(0 1 * * ? *) or rate(1 day)")
+        return v
+
+    @field_validator("copy_region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        if v is not None and not _AWS_REGION_RE.match(v):
+            raise ValueError("must be an AWS region such as us-east-1")
+        return v
+
+
+class RateLimit(_Section):
+    requests: int = Field(ge=1, le=1_000_000)
+    period_seconds: int = Field(ge=1, le=86400)
+    path_prefix: str | None = None
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith("/") or '"' in v or " " in v):
+            raise ValueError("must be an absolute URL path such as /auth")
+        return v
+
+
+class EdgeConfig(_Section):
+    plan: CloudflarePlan = "free"
+    zone_id: str | None = None
+    api_subdomain: str = "api"
+    # Seed 000 production values: 100 requests / 15 min per IP overall, 5 / 15 min on the auth path.
+    rate_limit: RateLimit = Field(
+        default_factory=lambda: RateLimit.model_validate({"requests": 100, "periodSeconds": 900})
+    )
+    auth_rate_limit: RateLimit = Field(
+        default_factory=lambda: RateLimit.model_validate(
+            {"requests": 5, "periodSeconds": 900, "pathPrefix": "/auth"}
+        )
+    )
+
+    @field_validator("zone_id")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[0-9a-f]{32}", v):
+            raise ValueError("must be a Cloudflare zone id (32 lowercase hex characters)")
+        return v
+
+    @field_validator("api_subdomain")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if not _LABEL_RE.match(v):
+            raise ValueError("must be one DNS label such as api or api-staging")
+        return v
+
+
+class AlertsConfig(_Section):
+    email: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL_RE.match(v):
+            raise ValueError("must be an email address such as ops@example.com")
+        return v
+
+
+class StackConfig(_Section):
+    """The whole stack configuration (keys are the camelCase names used in Pulumi.<stack>.yaml)."""
+
+    environment: Environment
+    platform: Platform = "aws"
+    app_name: str
+    domain: str
+    aws_region: str = Field(alias="aws:region")
+    log_retention_days: int | None = None
+    network: NetworkConfig = NetworkConfig()
+    api: ApiConfig
+    worker: WorkerConfig
+    scheduler: SchedulerConfig
+    postgres: PostgresConfig = PostgresConfig()
+    redis: RedisConfig = RedisConfig()
+    backups: BackupsConfig = BackupsConfig()
+    edge: EdgeConfig = EdgeConfig()
+    env: dict[str, str] = Field(default_factory=dict)
+    secret_names: list[str] = Field(default_factory=list)
+    alerts: AlertsConfig = AlertsConfig()
+
+    @field_validator("app_name")
+    @classmethod
+    def _app(cls, v: str) -> str:
+        if not _APP_NAME_RE.match(v):
+            raise ValueError(
+                "must be 3-32 characters of lowercase letters, digits and '-', starting with a letter"
+            )
+        return v
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if not _DOMAIN_RE.match(v):
+            raise ValueError("must be a lowercase DNS domain such as example.com (no scheme, no path)")
+        return v
+
+    @field_validator("aws_region")
+    @classmethod
+    def _aws_region(cls, v: str) -> str:
+        if not _AWS_REGION_RE.match(v):
+            raise ValueError("must be an AWS region such as us-west-2")
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, v: int | None) -> int | None:
+        return None if v is None else _check_retention(v)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, value in v.items():
+            if not _ENV_NAME_RE.match(name):
+                raise _KeyedError(name, value, "names must be environment variable names (A-Z, 0-9, _)")
+            if looks_secret(name):
+                raise _KeyedError(name, value, "the name looks like a secret; list it in secretNames instead")
+        return v
+
+    @field_validator("secret_names")
+    @classmethod
+    def _secret_names(cls, v: list[str]) -> list[str]:
+        for n, name in enumerate(v):
+            if not _ENV_NAME_RE.match(name):
+                raise _KeyedError(f"[{n}]", name, "must be an environment variable name (A-Z, 0-9, _)")
+            if name in v[:n]:
+                raise _KeyedError(f"[{n}]", name, "names must be unique")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> StackConfig:
+        if self.environment == "production":
+            if self.network.az_count < 2:
+                raise _KeyedError("network.azCount", self.network.az_count, "production needs at least 2 AZs")
+            if self.network.nat_gateways != "perAz":
+                raise _KeyedError("network.natGateways", self.network.nat_gateways, "production needs perAz")
+        if self.backups.copy_region == self.aws_region:
+            raise _KeyedError("backups.copyRegion", self.backups.copy_region, "must differ from aws:region")
+        if self.environment == "production" and self.backups.copy_region is None:
+            raise _KeyedError(
+                "backups.copyRegion", None, "production needs a second region for backup copies"
+            )
+        clash = set(self.env) & set(self.secret_names)
+        if clash:
+            raise _KeyedError("env", sorted(clash), "a name cannot be both a plain env var and a secret")
+        return self
+
+    # Derived settings: production safety follows from `environment`, never from extra flags.
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.app_name}-{self.environment}"
+
+    @property
+    def api_hostname(self) -> str:
+        return f"{self.edge.api_subdomain}.{self.domain}"
+
+    @property
+    def effective_log_retention_days(self) -> int:
+        if self.log_retention_days is not None:
+            return self.log_retention_days
+        return 90 if self.is_production else 14
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"environment": self.environment, "app": self.app_name, "managed-by": "pulumi"}
+
+
+class _KeyedError(ValueError):
+    """An error that knows which key (relative to the model or field raising it) it is about."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        super().__init__(allowed)
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading and error formatting
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return json.dumps(value)
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except TypeError:
+        return repr(value)
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return PROJECT
+    head, *rest = (str(p) for p in loc)
+    if ":" in head:  # provider keys such as aws:region
+        base = head
+    else:
+        base = f"{PROJECT}:{head}"
+    path = base
+    for part in rest:
+        path += f"[{part}]" if part.isdigit() else f".{part}"
+    return path
+
+
+def _allowed(err: Mapping[str, Any], model_fields: list[str]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "it is required"
+    if kind == "extra_forbidden":
+        return f"it is not a known key; allowed keys here: {', '.join(model_fields)}"
+    if kind == "literal_error":
+        return f"allowed: {ctx.get('expected', '')}".replace("'", "")
+    msg = str(err["msg"])
+    msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
+    msg = msg.replace("Input should be", "must be")
+    return msg
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The camelCase keys allowed by the model that ``loc`` (minus its last part) points into."""
+    current: Any = model
+    for part in loc[:-1]:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = next(
+            (f for n, f in current.model_fields.items() if (f.alias or n) == part),
+            None,
+        )
+        if field is None:
+            return []
+        current = field.annotation
+        args = getattr(current, "__args__", None)
+        if args:  # Optional[X]
+            current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def format_validation_error(exc: ValidationError, raw: Mapping[str, Any]) -> str:
+    """One line for the first error (by key), naming key, value and what is allowed."""
+    errors = sorted(exc.errors(include_url=False), key=lambda e: tuple(str(p) for p in e["loc"]))
+    first = errors[0]
+    loc = tuple(first["loc"])
+    original = first.get("ctx", {}).get("error") if first.get("ctx") else None
+    if isinstance(original, _KeyedError):
+        key = _key_of(loc) if loc else PROJECT
+        sep = "" if original.key.startswith("[") else ("." if loc else ":")
+        line = f"{key}{sep}{original.key} is {_show(original.value)}; {original.allowed}"
+    else:
+        value = first.get("input")
+        if first["type"] == "missing":
+            line = f"{_key_of(loc)} is missing; it is required"
+        else:
+            line = f"{_key_of(loc)} is {_show(value)}; {_allowed(first, _fields_at(StackConfig, loc))}"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    return line
+
+
+def parse_raw_value(value: str) -> Any:
+    """Pulumi hands config values over as strings: objects and lists as JSON, scalars as their text.
+
+    Numbers and booleans are read back as such, so a bad value is reported as it was written.
+    """
+    stripped = value.strip()
+    if (
+        stripped[:1] in ("{", "[")
+        or stripped in ("true", "false")
+        or re.fullmatch(r"-?\d+(\.\d+)?", stripped)
+    ):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def load(values: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> StackConfig:
+    """Build the typed config from the engine's flat ``namespace:key -> string`` config map.
+
+    Raises :class:`ConfigError` with a one-line message on the first invalid value.
+    """
+    raw: dict[str, Any] = {}
+    for full_key, value in values.items():
+        namespace, _, key = full_key.partition(":")
+        if full_key in secret_keys:
+            raise ConfigError(
+                f"{full_key} is a secure (encrypted) value; stack files carry no ciphertext: "
+                "generated secrets "
+                "come from pulumi_random, third-party ones from secretNames filled in Secrets Manager"
+            )
+        if namespace == PROJECT:
+            raw[key] = parse_raw_value(value)
+        elif full_key == "aws:region":
+            raw["aws:region"] = value
+    try:
+        return StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, raw)) from None
+
+
+def from_pulumi() -> StackConfig:
+    """Read the running stack's configuration (``pulumi.Config``) into the typed object."""
+    from pulumi.runtime import config as runtime_config
+
+    # The language host hands config over either through PULUMI_CONFIG or set_all_config: merge both.
+    values: dict[str, str] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = frozenset(runtime_config.get_config_secret_keys_env()) | frozenset(
+        runtime_config._SECRET_KEYS.get()
+    )
+    return load(values, secret_keys)
