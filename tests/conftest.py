@@ -1,0 +1,57 @@
+"""Shared fixtures: each committed stack is evaluated once per test session (preview and up mode)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from preflight.engine import Evaluation, evaluate, reset_runtime  # noqa: E402
+
+
+@cache
+def stack_evaluation(stack: str, preview: bool) -> Evaluation:
+    evaluation = evaluate(stack, preview=preview)
+    assert evaluation.error is None, f"{stack} failed: {evaluation.error}"
+    return evaluation
+
+
+@pytest.fixture(autouse=True)
+def _isolated_pulumi_runtime() -> Iterator[None]:
+    """Pulumi's mock runtime is process-global: start and end every test from a clean one."""
+    reset_runtime()
+    yield
+    reset_runtime()
+
+
+@pytest.fixture(scope="session")
+def staging() -> Evaluation:
+    return stack_evaluation("staging", True)
+
+
+@pytest.fixture(scope="session")
+def staging_up() -> Evaluation:
+    return stack_evaluation("staging", False)
+
+
+@pytest.fixture(scope="session")
+def production() -> Evaluation:
+    return stack_evaluation("production", True)
+
+
+@pytest.fixture(scope="session")
+def production_up() -> Evaluation:
+    return stack_evaluation("production", False)
+
+
+@pytest.fixture(params=["staging", "production"])
+def stack(request: pytest.FixtureRequest) -> Evaluation:
+    """Both committed stacks in preview mode (what `pulumi preview` and the policy pack see)."""
+    return stack_evaluation(request.param, True)
