@@ -1,4 +1,4 @@
-"""saas-backend: reads the stack's typed config once and composes the components."""
+"""saas-backend: reads the stack's typed config once and composes the components (docs/interfaces.md)."""
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +14,16 @@ except ConfigError as error:
 
 identity = aws.get_caller_identity()
 deployment = Deployment.from_config(cfg, account_id=identity.account_id)
+
+# --- data tier: network, app_secrets, postgres, redis (issue 3) ---
+
+# --- edge origin: origin (issue 6) ---
+
+# --- app tier: cluster, observability, lb, api, worker, scheduler (issue 4) ---
+
+# --- edge: edge (issue 6) ---
+
+# --- backups: backups (issue 5) ---
 
 pulumi.export("environment", cfg.environment)
 pulumi.export("apiHostname", cfg.api_hostname)
