@@ -1,0 +1,1 @@
+"""Maintenance scripts for the policy pack (not loaded by the pack itself)."""
