@@ -75,6 +75,7 @@ class _Section(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
+        use_attribute_docstrings=True,
     )
 
 
@@ -91,9 +92,13 @@ class ImageSource(_Section):
     """Either a prebuilt image reference or a Docker build context (built and pushed to ECR)."""
 
     image: str | None = None
+    """A pinned image reference (tag other than latest, or a digest)."""
     context: str | None = None
+    """A Docker build context (relative to the project), built and pushed to a per-stack ECR repository."""
     dockerfile: str = "Dockerfile"
+    """Dockerfile inside the context."""
     platform: Literal["linux/arm64", "linux/amd64"] = "linux/arm64"
+    """Target platform; linux/arm64 runs on Graviton Fargate."""
 
     @field_validator("image")
     @classmethod
@@ -120,7 +125,9 @@ class ImageSource(_Section):
 
 class TaskSize(_Section):
     cpu: int = 256
+    """Fargate CPU units: 256, 512, 1024, 2048 or 4096."""
     memory: int = 512
+    """Memory (MiB) allowed for the CPU size."""
 
     @model_validator(mode="after")
     def _fargate(self) -> TaskSize:
@@ -139,9 +146,13 @@ class TaskSize(_Section):
 
 class NetworkConfig(_Section):
     cidr: str = "10.20.0.0/16"
+    """VPC CIDR (private range, /16 to /20)."""
     az_count: int = Field(default=2, ge=1, le=6)
+    """Availability zones to span (production needs >= 2)."""
     nat_gateways: NatMode = "single"
+    """NAT gateways: none, one shared, or one per AZ (production needs perAz)."""
     flow_log_retention_days: int = 14
+    """Retention of VPC flow logs (a CloudWatch retention period)."""
 
     @field_validator("cidr")
     @classmethod
@@ -176,7 +187,9 @@ class _ServiceConfig(_Section):
     source: ImageSource
     # Overrides the image's CMD (seed 003: one image, started as api / worker / scheduler).
     command: list[str] | None = None
+    """Overrides the image's command (seed 003 starts one image as api, worker or scheduler)."""
     size: TaskSize = TaskSize()
+    """Task size."""
 
     @field_validator("command")
     @classmethod
@@ -188,14 +201,23 @@ class _ServiceConfig(_Section):
 
 class ApiConfig(_ServiceConfig):
     port: Port = 3801
+    """Container port (seed 003: 3801)."""
     health_check_path: str = "/health"
+    """Target group health check path."""
     health_check_grace_seconds: int = Field(default=60, ge=0, le=7200)
+    """Seconds ECS ignores failing health checks after a task starts."""
     min_replicas: int = Field(default=1, ge=1, le=100)
+    """Autoscaling minimum (also the initial desired count)."""
     max_replicas: int = Field(default=2, ge=1, le=100)
+    """Autoscaling maximum (seed 000: 5)."""
     cpu_target_percent: int = Field(default=70, ge=10, le=95)
+    """Target tracking on average CPU (seed 000: 70)."""
     memory_target_percent: int = Field(default=80, ge=10, le=95)
+    """Target tracking on average memory (seed 000: 80)."""
     scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    """Scale-in cooldown (seed 000: 300 s)."""
     scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+    """Scale-out cooldown."""
 
     @field_validator("health_check_path")
     @classmethod
@@ -215,12 +237,15 @@ class ApiConfig(_ServiceConfig):
 
 class WorkerConfig(_ServiceConfig):
     replicas: int = Field(default=2, ge=1, le=100)
+    """Number of worker tasks (seed 003: 2)."""
     spot: bool = False
+    """Run workers on Fargate Spot (not allowed in production)."""
 
 
 class SchedulerConfig(_ServiceConfig):
     # Accepted only so that a stack file that says it gets a precise error; the value is never used.
     replicas: int = 1
+    """Only 1 is accepted: the scheduler is a singleton (any other value is an error)."""
 
     @field_validator("replicas")
     @classmethod
@@ -232,13 +257,21 @@ class SchedulerConfig(_ServiceConfig):
 
 class PostgresConfig(_Section):
     engine_version: str = "15"
+    """PostgreSQL version (major 15 to 17)."""
     instance_class: str = "db.t4g.micro"
+    """RDS instance class."""
     allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
+    """Initial gp3 storage (GiB)."""
     max_allocated_storage_gb: int = Field(default=100, ge=20, le=65536)
+    """Storage autoscaling ceiling (GiB)."""
     backup_retention_days: int = Field(default=7, ge=7, le=35)
+    """Automated backups / point-in-time recovery window (days, >= 7)."""
     database_name: str = "app"
+    """Database name."""
     username: str = "app"
+    """Master user name (password generated, kept in Secrets Manager)."""
     performance_insights: bool = True
+    """Enable Performance Insights (7 days, free tier)."""
 
     @field_validator("engine_version")
     @classmethod
@@ -285,8 +318,11 @@ class PostgresConfig(_Section):
 
 class RedisConfig(_Section):
     engine_version: str = "7.1"
+    """Redis engine version (7.x)."""
     node_type: str = "cache.t4g.micro"
+    """ElastiCache node type (production runs two: primary + replica)."""
     snapshot_retention_days: int = Field(default=1, ge=0, le=35)
+    """Days of automatic snapshots to keep."""
 
     @field_validator("engine_version")
     @classmethod
@@ -306,9 +342,13 @@ class RedisConfig(_Section):
 class BackupsConfig(_Section):
     # EventBridge Scheduler expression, evaluated in UTC. Seed 004: daily full backup at 01:00 UTC.
     schedule: str = "cron(0 1 * * ? *)"
+    """When the logical backup runs (EventBridge Scheduler, UTC; seed 004: 01:00)."""
     retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a dump is kept (seed 004: 30)."""
     copy_region: str | None = None
+    """Second region for backup copies (required in production)."""
     missing_dump_alarm_hours: int = Field(default=26, ge=2, le=168)
+    """Alarm when no new dump arrived for this many hours."""
 
     @field_validator("schedule")
     @classmethod
@@ -329,8 +369,11 @@ class BackupsConfig(_Section):
 
 class RateLimit(_Section):
     requests: int = Field(ge=1, le=1_000_000)
+    """Requests allowed per period, per client IP."""
     period_seconds: int = Field(ge=1, le=86400)
+    """Counting period requested (translated to what the Cloudflare plan allows)."""
     path_prefix: str | None = None
+    """Only count requests whose path starts with this prefix."""
 
     @field_validator("path_prefix")
     @classmethod
@@ -342,8 +385,11 @@ class RateLimit(_Section):
 
 class EdgeConfig(_Section):
     plan: CloudflarePlan = "free"
+    """Cloudflare plan of the zone (decides rate-limit periods and managed WAF)."""
     zone_id: str | None = None
+    """Cloudflare zone id; looked up from domain when absent."""
     api_subdomain: str = "api"
+    """API host label: <apiSubdomain>.<domain>."""
     # Seed 000 production values: 100 requests / 15 min per IP overall, 5 / 15 min on the auth path.
     rate_limit: RateLimit = Field(
         default_factory=lambda: RateLimit.model_validate({"requests": 100, "periodSeconds": 900})
@@ -371,6 +417,7 @@ class EdgeConfig(_Section):
 
 class AlertsConfig(_Section):
     email: str | None = None
+    """Where alarm notifications are emailed (SNS subscription to confirm)."""
 
     @field_validator("email")
     @classmethod
@@ -384,22 +431,39 @@ class StackConfig(_Section):
     """The whole stack configuration (keys are the camelCase names used in Pulumi.<stack>.yaml)."""
 
     environment: Environment
+    """staging, production or dev; production turns on every production safety."""
     platform: Platform = "aws"
+    """aws (staging, production) or docker (local dev stack)."""
     app_name: str
+    """Application name; prefixes every resource name."""
     domain: str
+    """DNS zone (on Cloudflare) the API is served under."""
     aws_region: str = Field(alias="aws:region")
+    """AWS region (the provider's own key)."""
     log_retention_days: int | None = None
+    """Log retention override (default: staging 14, production 90 days)."""
     network: NetworkConfig = NetworkConfig()
+    """Network sizing."""
     api: ApiConfig
+    """HTTP API service."""
     worker: WorkerConfig
+    """Background worker service."""
     scheduler: SchedulerConfig
+    """Singleton scheduler service (always exactly one task)."""
     postgres: PostgresConfig = PostgresConfig()
+    """RDS PostgreSQL."""
     redis: RedisConfig = RedisConfig()
+    """ElastiCache Redis."""
     backups: BackupsConfig = BackupsConfig()
+    """Daily logical backups to S3."""
     edge: EdgeConfig = EdgeConfig()
+    """Cloudflare DNS, WAF and rate limits."""
     env: dict[str, str] = Field(default_factory=dict)
+    """Plain (non-secret) environment variables for every app task; secret-looking names are refused."""
     secret_names: list[str] = Field(default_factory=list)
+    """Third-party secrets created empty in Secrets Manager and injected into every app task."""
     alerts: AlertsConfig = AlertsConfig()
+    """Alarm notifications."""
 
     @field_validator("app_name")
     @classmethod
