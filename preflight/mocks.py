@@ -489,13 +489,13 @@ def _ecr_token(m: SaasMocks, args: dict) -> dict:
 
 
 def _cf_ip_ranges(m: SaasMocks, args: dict) -> dict:
+    # pulumi-cloudflare v6 output names (GetIpRangesResult): etag, ipv4Cidrs, ipv6Cidrs, jdcloudCidrs.
     return {
-        "id": "cloudflare-ip-ranges",
-        "cidrBlocks": CLOUDFLARE_IPV4 + CLOUDFLARE_IPV6,
-        "ipv4CidrBlocks": CLOUDFLARE_IPV4,
-        "ipv6CidrBlocks": CLOUDFLARE_IPV6,
-        "chinaIpv4CidrBlocks": [],
-        "chinaIpv6CidrBlocks": [],
+        "etag": "preflight-ip-ranges",
+        "ipv4Cidrs": CLOUDFLARE_IPV4,
+        "ipv6Cidrs": CLOUDFLARE_IPV6,
+        "jdcloudCidrs": [],
+        "networks": args.get("networks"),
     }
 
 
