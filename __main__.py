@@ -16,6 +16,46 @@ identity = aws.get_caller_identity()
 deployment = Deployment.from_config(cfg, account_id=identity.account_id)
 
 # --- data tier: network, app_secrets, postgres, redis (issue 3) ---
+from components.network import Network, NetworkArgs  # noqa: E402
+from components.postgres import Postgres, PostgresArgs  # noqa: E402
+from components.redis import Redis, RedisArgs  # noqa: E402
+from components.secrets import AppSecrets, AppSecretsArgs  # noqa: E402
+
+network = Network("network", NetworkArgs.from_config(deployment, cfg.network))
+app_secrets = AppSecrets("app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names))
+postgres = Postgres(
+    "postgres",
+    PostgresArgs(
+        deployment=deployment,
+        config=cfg.postgres,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        app_security_group_id=network.app_security_group_id,
+        secrets_kms_key_arn=app_secrets.kms_key_arn,
+        log_retention_days=cfg.effective_log_retention_days,
+    ),
+)
+redis = Redis(
+    "redis",
+    RedisArgs(
+        deployment=deployment,
+        config=cfg.redis,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        app_security_group_id=network.app_security_group_id,
+        secrets_kms_key_arn=app_secrets.kms_key_arn,
+        log_retention_days=cfg.effective_log_retention_days,
+    ),
+)
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("availabilityZones", network.availability_zones)
+pulumi.export("privateSubnetIds", network.private_subnet_ids)
+pulumi.export("databaseEndpoint", postgres.address)
+pulumi.export("databaseSecretName", postgres.secret_name)
+pulumi.export("redisEndpoint", redis.primary_endpoint)
+pulumi.export("redisSecretName", redis.secret_name)
+# Third-party secrets created empty: fill each once with its command (the value never passes through Pulumi).
+pulumi.export("secretsToFill", app_secrets.fill_commands)
 
 # --- edge origin: origin (issue 6) ---
 from components.edge import EdgeOrigin, EdgeOriginArgs  # noqa: E402

@@ -1,0 +1,328 @@
+"""Network: the VPC every other tier lives in.
+
+One VPC over ``az_count`` availability zones (from the getAvailabilityZones invoke, so the names are plain),
+a public and a private subnet per AZ, an internet gateway, NAT gateways (``none`` | ``single`` | ``perAz``),
+one private route table per AZ, VPC flow logs to a CloudWatch log group, the VPC's default security group
+taken over with no rules at all, and the app security group of the ECS tasks (egress only; the load
+balancer tier adds the ingress rule from its own security group).
+
+Subnet CIDRs are carved deterministically from the VPC CIDR (``/p`` is the VPC prefix length):
+
+* private subnet of AZ ``i``: the ``i``-th ``/(p+3)`` block (8 blocks; AZs use blocks 0..5),
+* public subnet of AZ ``i``: the ``i``-th ``/(p+6)`` block inside the last ``/(p+3)`` block (block 7),
+* block 6 stays free for later use (e.g. isolated subnets).
+
+For ``10.20.0.0/16``: private ``10.20.0.0/19``, ``10.20.32.0/19``, ...; public ``10.20.224.0/22``,
+``10.20.228.0/22``, ...  The private subnets get the room (tasks, databases, caches); the public ones hold
+only the load balancer and the NAT gateways.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import get_args
+
+import pulumi
+import pulumi_aws as aws
+
+from .common import Deployment, assume_role_policy, child, policy_json, require
+from .config import LOG_RETENTION_DAYS, NatMode, NetworkConfig
+
+COMPONENT = "Network"
+ANYWHERE = "0.0.0.0/0"
+# The app tasks' outbound needs: HTTPS (ECR, Secrets Manager, CloudWatch Logs, third-party APIs) to anywhere;
+# PostgreSQL and Redis only inside the VPC.
+HTTPS_PORT = 443
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+
+
+def subnet_cidrs(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
+    """``(public, private)`` CIDRs for ``az_count`` AZs, carved from ``cidr`` (see the module docstring)."""
+    vpc = ipaddress.IPv4Network(cidr, strict=True)
+    eighths = list(vpc.subnets(prefixlen_diff=3))
+    private = [str(block) for block in eighths[:az_count]]
+    public = [str(block) for block in list(eighths[-1].subnets(prefixlen_diff=3))[:az_count]]
+    return public, private
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    deployment: Deployment
+    cidr: str = "10.20.0.0/16"
+    az_count: int = 2
+    nat_gateways: NatMode = "single"
+    flow_log_retention_days: int = 14
+
+    @classmethod
+    def from_config(cls, deployment: Deployment, config: NetworkConfig) -> NetworkArgs:
+        return cls(
+            deployment=deployment,
+            cidr=config.cidr,
+            az_count=config.az_count,
+            nat_gateways=config.nat_gateways,
+            flow_log_retention_days=config.flow_log_retention_days,
+        )
+
+
+def _validate(args: NetworkArgs) -> None:
+    try:
+        vpc = ipaddress.IPv4Network(args.cidr, strict=True)
+    except ValueError:
+        vpc = None
+    require(vpc is not None, COMPONENT, "cidr", args.cidr, "must be an IPv4 network such as 10.20.0.0/16")
+    assert vpc is not None
+    require(16 <= vpc.prefixlen <= 20, COMPONENT, "cidr", args.cidr, "must have a prefix length /16../20")
+    require(1 <= args.az_count <= 6, COMPONENT, "az_count", args.az_count, "must be between 1 and 6")
+    modes = get_args(NatMode)
+    require(args.nat_gateways in modes, COMPONENT, "nat_gateways", args.nat_gateways, f"allowed: {modes}")
+    require(
+        args.flow_log_retention_days in LOG_RETENTION_DAYS,
+        COMPONENT,
+        "flow_log_retention_days",
+        args.flow_log_retention_days,
+        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+    )
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    vpc_cidr: str
+    availability_zones: list[str]
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_ids: list[pulumi.Output[str]]
+    nat_gateway_ids: list[pulumi.Output[str]]
+    app_security_group_id: pulumi.Output[str]
+    flow_log_group_name: str
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _validate(args)
+        d = args.deployment
+        # Plain AZ names at preview: the invoke answers synchronously. Local/wavelength zones excluded.
+        zones = aws.get_availability_zones(
+            state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+        )
+        available = sorted(zones.names)
+        require(
+            args.az_count <= len(available),
+            COMPONENT,
+            "az_count",
+            args.az_count,
+            f"region {d.region} has {len(available)} available AZs ({', '.join(available)})",
+        )
+        super().__init__("saas:network:Network", name, None, opts)
+        prefix = d.prefix
+        self.availability_zones = available[: args.az_count]
+        self.vpc_cidr = args.cidr
+        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.az_count)
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=d.tags(Name=f"{prefix}-vpc"),
+            opts=child(self),
+        )
+        self.vpc_id = vpc.id
+
+        # The default security group is taken over and emptied: nothing may use it by accident.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags=d.tags(Name=f"{prefix}-default-closed"),
+            opts=child(self),
+        )
+
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=d.tags(Name=f"{prefix}-igw"), opts=child(self)
+        )
+
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        for i, az in enumerate(self.availability_zones):
+            public_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{i}",
+                    vpc_id=vpc.id,
+                    availability_zone=az,
+                    cidr_block=public_cidrs[i],
+                    map_public_ip_on_launch=False,
+                    tags=d.tags(Name=f"{prefix}-public-{az}", tier="public"),
+                    opts=child(self),
+                )
+            )
+            private_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{i}",
+                    vpc_id=vpc.id,
+                    availability_zone=az,
+                    cidr_block=private_cidrs[i],
+                    map_public_ip_on_launch=False,
+                    tags=d.tags(Name=f"{prefix}-private-{az}", tier="private"),
+                    opts=child(self),
+                )
+            )
+        self.public_subnet_ids = [s.id for s in public_subnets]
+        self.private_subnet_ids = [s.id for s in private_subnets]
+
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags=d.tags(Name=f"{prefix}-public"), opts=child(self)
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=igw.id,
+            opts=child(self),
+        )
+        for i, subnet in enumerate(public_subnets):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child(self)
+            )
+
+        # NAT gateways live in the public subnets: one in the first AZ (single) or one per AZ (perAz).
+        nat_count = {"none": 0, "single": 1, "perAz": args.az_count}[args.nat_gateways]
+        nats: list[aws.ec2.NatGateway] = []
+        for i in range(nat_count):
+            az = self.availability_zones[i]
+            eip = aws.ec2.Eip(
+                f"{name}-nat-eip-{i}", domain="vpc", tags=d.tags(Name=f"{prefix}-nat-{az}"), opts=child(self)
+            )
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=eip.id,
+                    subnet_id=public_subnets[i].id,
+                    connectivity_type="public",
+                    tags=d.tags(Name=f"{prefix}-nat-{az}"),
+                    opts=child(self, depends_on=[igw]),
+                )
+            )
+        self.nat_gateway_ids = [n.id for n in nats]
+
+        # One private route table per AZ, whatever the NAT mode, so switching modes only moves routes.
+        for i, (az, subnet) in enumerate(zip(self.availability_zones, private_subnets, strict=True)):
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-rt-{i}",
+                vpc_id=vpc.id,
+                tags=d.tags(Name=f"{prefix}-private-{az}"),
+                opts=child(self),
+            )
+            if nats:
+                nat = nats[i] if args.nat_gateways == "perAz" else nats[0]
+                aws.ec2.Route(
+                    f"{name}-private-default-{i}",
+                    route_table_id=rt.id,
+                    destination_cidr_block=ANYWHERE,
+                    nat_gateway_id=nat.id,
+                    opts=child(self),
+                )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id, opts=child(self)
+            )
+
+        # VPC flow logs (all traffic) to a log group with a bounded retention, through a least-privilege role.
+        self.flow_log_group_name = f"/vpc/{prefix}/flow-logs"
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=self.flow_log_group_name,
+            retention_in_days=args.flow_log_retention_days,
+            tags=d.tags(),
+            opts=child(self),
+        )
+        log_group_arn = (
+            f"arn:{d.partition}:logs:{d.region}:{d.account_id}:log-group:{self.flow_log_group_name}"
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            name=f"{prefix}-vpc-flow-logs",
+            description=f"VPC flow logs of {prefix} write to {self.flow_log_group_name}",
+            assume_role_policy=assume_role_policy(
+                "vpc-flow-logs.amazonaws.com",
+                StringEquals={"aws:SourceAccount": d.account_id},
+                ArnLike={"aws:SourceArn": f"arn:{d.partition}:ec2:{d.region}:{d.account_id}:vpc-flow-log/*"},
+            ),
+            tags=d.tags(),
+            opts=child(self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs-policy",
+            role=role.id,
+            policy=policy_json(
+                {
+                    "Sid": "WriteFlowLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
+                },
+                {
+                    "Sid": "FindLogGroup",
+                    "Effect": "Allow",
+                    "Action": "logs:DescribeLogGroups",
+                    "Resource": f"arn:{d.partition}:logs:{d.region}:{d.account_id}:log-group:*",
+                },
+            ),
+            opts=child(self),
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=d.tags(Name=f"{prefix}-flow-log"),
+            opts=child(self),
+        )
+
+        # The ECS tasks' security group: no inline rules (other tiers add ingress as separate rules), egress
+        # limited to what the app needs.
+        app_sg = aws.ec2.SecurityGroup(
+            f"{name}-app-sg",
+            name=f"{prefix}-app",
+            description=f"ECS tasks of {prefix}; ingress only from the load balancer",
+            vpc_id=vpc.id,
+            tags=d.tags(Name=f"{prefix}-app"),
+            opts=child(self),
+        )
+        self.app_security_group_id = app_sg.id
+        egress = (
+            (
+                "https",
+                HTTPS_PORT,
+                ANYWHERE,
+                "HTTPS to AWS APIs (ECR, Secrets Manager, logs) and third parties",
+            ),
+            ("postgres", POSTGRES_PORT, args.cidr, "PostgreSQL inside the VPC"),
+            ("redis", REDIS_PORT, args.cidr, "Redis (TLS) inside the VPC"),
+        )
+        for label, port, cidr, description in egress:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-app-egress-{label}",
+                security_group_id=app_sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=cidr,
+                description=description,
+                tags=d.tags(Name=f"{prefix}-app-egress-{label}"),
+                opts=child(self),
+            )
+
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "vpcCidr": self.vpc_cidr,
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "natGatewayIds": self.nat_gateway_ids,
+                "appSecurityGroupId": self.app_security_group_id,
+                "flowLogGroupName": self.flow_log_group_name,
+            }
+        )

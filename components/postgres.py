@@ -1,0 +1,301 @@
+"""Postgres: RDS for PostgreSQL in the private subnets, reachable only from the app security group.
+
+Encrypted with its own customer KMS key (rotation on; Performance Insights uses it too), TLS forced by the
+parameter group (``rds.force_ssl=1``) and slow statements logged (``log_min_duration_statement``), gp3 storage
+with autoscaling up to ``maxAllocatedStorageGb``, automated backups (PITR) for ``backupRetentionDays``, the
+``postgresql`` and ``upgrade`` logs exported to log groups created here with a bounded retention.
+
+Production (``deployment.is_production``) adds multi-AZ, deletion protection, a named final snapshot and
+Pulumi ``protect`` on the instance and its key; staging is single-AZ and deletable without a snapshot.
+
+The master password comes from ``pulumi_random`` (never from config) and lives, with the rest of the
+connection details, in the JSON secret ``<app>/<environment>/DATABASE`` (keys ``username``, ``password``,
+``host``, ``port``, ``dbname``, ``engine``, ``dbInstanceIdentifier``, ``url``). Tasks read single keys of it
+through ``ecs_secrets``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from .common import Deployment, child, require
+from .config import LOG_RETENTION_DAYS, PostgresConfig
+from .secrets import kms_key, named_secret
+
+COMPONENT = "Postgres"
+PORT = 5432
+SECRET_KEY = "DATABASE"
+# ECS secret name -> key of the DATABASE JSON secret.
+ECS_SECRETS = {"DATABASE_URL": "url", "DATABASE_HOST": "host", "DATABASE_PASSWORD": "password"}
+SSL_MODE = "require"
+SLOW_QUERY_MS = 500
+LOG_EXPORTS = ("postgresql", "upgrade")
+# RDS rejects '/', '@', '"' and spaces in the master password; '-' and '_' are also URL-safe.
+PASSWORD_SPECIALS = "-_"
+PASSWORD_LENGTH = 32
+# Daily logical backup runs at 01:00 UTC (seed 004): RDS snapshots and maintenance come after it.
+BACKUP_WINDOW = "03:00-03:30"
+MAINTENANCE_WINDOW = "sun:04:00-sun:04:30"
+_IDENTIFIER_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+
+
+def database_url(username: str, password: str, host: str, dbname: str) -> str:
+    """``postgresql://user:pass@host:5432/db?sslmode=require`` with user and password percent-encoded."""
+    return (
+        f"postgresql://{quote(username, safe='')}:{quote(password, safe='')}@{host}:{PORT}/{dbname}"
+        f"?sslmode={SSL_MODE}"
+    )
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    deployment: Deployment
+    config: PostgresConfig
+    vpc_id: pulumi.Input[str]
+    # Private subnets in at least two AZs (an RDS subnet group requires two).
+    subnet_ids: Sequence[pulumi.Input[str]]
+    # The ECS tasks' security group: the only source admitted on 5432.
+    app_security_group_id: pulumi.Input[str]
+    # The key of the DATABASE secret (AppSecrets.kms_key_arn, so tasks decrypt every secret with one key).
+    secrets_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int = 14
+
+
+def _validate(args: PostgresArgs) -> None:
+    cfg = args.config
+    prefix = args.deployment.prefix
+    require(
+        len(args.subnet_ids) >= 2,
+        COMPONENT,
+        "subnet_ids",
+        f"{len(args.subnet_ids)} subnet(s)",
+        "an RDS subnet group needs private subnets in at least 2 AZs (network.azCount >= 2)",
+    )
+    require(
+        cfg.major_version >= 15, COMPONENT, "config.engine_version", cfg.engine_version, "must be 15 or later"
+    )
+    require(
+        bool(_IDENTIFIER_RE.match(f"{prefix}-postgres")),
+        COMPONENT,
+        "deployment.prefix",
+        prefix,
+        "the RDS identifier <prefix>-postgres must be 1-63 lowercase letters, digits and single hyphens",
+    )
+    require(
+        args.log_retention_days in LOG_RETENTION_DAYS,
+        COMPONENT,
+        "log_retention_days",
+        args.log_retention_days,
+        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+    )
+
+
+class Postgres(pulumi.ComponentResource):
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    instance_arn: pulumi.Output[str]
+    database_name: str
+    username: str
+    instance_identifier: str
+    secret_name: str
+    secret_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    ecs_secrets: list[dict[str, str]]
+    env: dict[str, str]
+    secret_arn_patterns: list[str]
+
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _validate(args)
+        super().__init__("saas:data:Postgres", name, None, opts)
+        d, cfg = args.deployment, args.config
+        prod = d.is_production
+        self.instance_identifier = f"{d.prefix}-postgres"
+        self.database_name = cfg.database_name
+        self.username = cfg.username
+        self.secret_name = d.secret_name(SECRET_KEY)
+
+        key = kms_key(name, d, "postgres", f"RDS storage and Performance Insights of {d.prefix}", self)
+        self.kms_key_arn = key.arn
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=f"{d.prefix}-postgres",
+            description=f"PostgreSQL of {d.prefix}: 5432 from the app security group only",
+            vpc_id=args.vpc_id,
+            tags=d.tags(Name=f"{d.prefix}-postgres"),
+            opts=child(self),
+        )
+        self.security_group_id = sg.id
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-app",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.app_security_group_id,
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description="PostgreSQL from the ECS tasks",
+            tags=d.tags(Name=f"{d.prefix}-postgres-from-app"),
+            opts=child(self),
+        )
+
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=f"{d.prefix}-postgres",
+            description=f"Private subnets of {d.prefix} for PostgreSQL",
+            subnet_ids=list(args.subnet_ids),
+            tags=d.tags(),
+            opts=child(self),
+        )
+        family = f"postgres{cfg.major_version}"
+        parameter_group = aws.rds.ParameterGroup(
+            f"{name}-params",
+            name=f"{d.prefix}-{family}",
+            family=family,
+            description=f"{d.prefix} PostgreSQL {cfg.major_version}: TLS only, slow query log",
+            parameters=[
+                {"name": "rds.force_ssl", "value": "1"},
+                {"name": "log_min_duration_statement", "value": str(SLOW_QUERY_MS)},
+                {"name": "log_lock_waits", "value": "1"},
+            ],
+            tags=d.tags(),
+            opts=child(self),
+        )
+
+        # RDS would create these on first export with "never expire": create them with a retention first.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-log-{kind}",
+                name=f"/aws/rds/instance/{self.instance_identifier}/{kind}",
+                retention_in_days=args.log_retention_days,
+                tags=d.tags(),
+                opts=child(self),
+            )
+            for kind in LOG_EXPORTS
+        ]
+
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=PASSWORD_LENGTH,
+            special=True,
+            override_special=PASSWORD_SPECIALS,
+            min_lower=1,
+            min_upper=1,
+            min_numeric=1,
+            opts=child(self, additional_secret_outputs=["result", "bcryptHash"]),
+        )
+
+        performance_insights: dict[str, Any] = {"performance_insights_enabled": cfg.performance_insights}
+        if cfg.performance_insights:
+            performance_insights |= {
+                "performance_insights_kms_key_id": key.arn,
+                "performance_insights_retention_period": 7,  # the free tier
+            }
+
+        instance = aws.rds.Instance(
+            f"{name}-db",
+            identifier=self.instance_identifier,
+            engine="postgres",
+            engine_version=cfg.engine_version,
+            instance_class=cfg.instance_class,
+            allocated_storage=cfg.allocated_storage_gb,
+            max_allocated_storage=cfg.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            db_name=cfg.database_name,
+            username=cfg.username,
+            password=pulumi.Output.secret(password.result),
+            port=PORT,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[sg.id],
+            parameter_group_name=parameter_group.name,
+            publicly_accessible=False,
+            multi_az=prod,
+            deletion_protection=prod,
+            skip_final_snapshot=not prod,
+            final_snapshot_identifier=f"{self.instance_identifier}-final" if prod else None,
+            delete_automated_backups=not prod,
+            backup_retention_period=cfg.backup_retention_days,
+            backup_window=BACKUP_WINDOW,
+            maintenance_window=MAINTENANCE_WINDOW,
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            apply_immediately=not prod,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            tags=d.tags(Name=self.instance_identifier),
+            opts=child(self, protect=prod, depends_on=log_groups),
+            **performance_insights,
+        )
+        self.address = instance.address
+        self.port = instance.port
+        self.instance_arn = instance.arn
+
+        secret = named_secret(
+            f"{name}-secret",
+            d,
+            SECRET_KEY,
+            args.secrets_kms_key_arn,
+            f"PostgreSQL connection of {d.prefix} (JSON: username, password, host, port, dbname, url)",
+            self,
+        )
+        self.secret_arn = secret.arn
+        username, dbname, identifier = cfg.username, cfg.database_name, self.instance_identifier
+        secret_json = pulumi.Output.all(password.result, instance.address).apply(
+            lambda values: json.dumps(
+                {
+                    "username": username,
+                    "password": values[0],
+                    "host": values[1],
+                    "port": PORT,
+                    "dbname": dbname,
+                    "engine": "postgres",
+                    "dbInstanceIdentifier": identifier,
+                    "url": database_url(username, values[0], values[1], dbname),
+                },
+                sort_keys=True,
+            )
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-secret-version",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(secret_json),
+            opts=child(self),
+        )
+
+        self.ecs_secrets = [
+            {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
+            for env_name, json_key in ECS_SECRETS.items()
+        ]
+        self.env = {
+            "DATABASE_PORT": str(PORT),
+            "DATABASE_NAME": cfg.database_name,
+            "DATABASE_USER": cfg.username,
+            "DATABASE_SSLMODE": SSL_MODE,
+        }
+        self.secret_arn_patterns = [d.secret_arn_pattern(SECRET_KEY)]
+
+        self.register_outputs(
+            {
+                "address": self.address,
+                "port": self.port,
+                "instanceIdentifier": self.instance_identifier,
+                "databaseName": self.database_name,
+                "username": self.username,
+                "secretName": self.secret_name,
+                "secretArn": self.secret_arn,
+                "kmsKeyArn": self.kms_key_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )

@@ -1,0 +1,258 @@
+"""Redis: an ElastiCache (Redis 7) replication group in the private subnets, reachable only from the app SG.
+
+TLS required in transit (``transitEncryptionMode: required``) with an AUTH token from ``pulumi_random``,
+encrypted at rest with its own customer KMS key, ``maxmemory-policy volatile-lru`` (seed 003), daily snapshots
+kept ``snapshotRetentionDays``, the slow log delivered to a log group with a bounded retention.
+
+Production (``deployment.is_production``): two nodes (primary + replica) with automatic failover and
+multi-AZ, and a named final snapshot; elsewhere one node, no failover.
+
+The token and connection details live in the JSON secret ``<app>/<environment>/REDIS`` (keys ``authToken``,
+``host``, ``port``, ``url`` = ``rediss://:<token>@<host>:6379``); tasks read single keys via ``ecs_secrets``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from .common import Deployment, child, require
+from .config import LOG_RETENTION_DAYS, RedisConfig
+from .secrets import kms_key, named_secret
+
+COMPONENT = "Redis"
+PORT = 6379
+SECRET_KEY = "REDIS"
+# ECS secret name -> key of the REDIS JSON secret.
+ECS_SECRETS = {"REDIS_URL": "url", "REDIS_HOST": "host", "REDIS_AUTH_TOKEN": "authToken"}
+PARAMETER_FAMILY = "redis7"
+MAXMEMORY_POLICY = "volatile-lru"
+# AUTH tokens: 16-128 printable characters without '/', '"' or '@'; alphanumeric only is the safe subset.
+AUTH_TOKEN_LENGTH = 64
+SNAPSHOT_WINDOW = "05:00-06:00"
+MAINTENANCE_WINDOW = "sun:06:30-sun:07:30"
+_GROUP_ID_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$")
+
+
+def redis_url(token: str, host: str) -> str:
+    """``rediss://:<token>@<host>:6379`` (TLS; the token is alphanumeric, so nothing needs escaping)."""
+    return f"rediss://:{token}@{host}:{PORT}"
+
+
+@dataclass(frozen=True)
+class RedisArgs:
+    deployment: Deployment
+    config: RedisConfig
+    vpc_id: pulumi.Input[str]
+    # Private subnets; production (replica in another AZ) needs at least two.
+    subnet_ids: Sequence[pulumi.Input[str]]
+    # The ECS tasks' security group: the only source admitted on 6379.
+    app_security_group_id: pulumi.Input[str]
+    # The key of the REDIS secret (AppSecrets.kms_key_arn).
+    secrets_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int = 14
+
+
+def _validate(args: RedisArgs) -> None:
+    d = args.deployment
+    minimum = 2 if d.is_production else 1
+    require(
+        len(args.subnet_ids) >= minimum,
+        COMPONENT,
+        "subnet_ids",
+        f"{len(args.subnet_ids)} subnet(s)",
+        f"needs private subnets in at least {minimum} AZ(s) ({d.environment})",
+    )
+    require(
+        args.config.engine_version.split(".")[0] == "7",
+        COMPONENT,
+        "config.engine_version",
+        args.config.engine_version,
+        "must be a Redis 7 version (the parameter group family is redis7)",
+    )
+    require(
+        bool(_GROUP_ID_RE.match(f"{d.prefix}-redis")),
+        COMPONENT,
+        "deployment.prefix",
+        d.prefix,
+        "the replication group id <prefix>-redis must be 1-40 lowercase letters, digits and single hyphens",
+    )
+    require(
+        args.log_retention_days in LOG_RETENTION_DAYS,
+        COMPONENT,
+        "log_retention_days",
+        args.log_retention_days,
+        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+    )
+
+
+class Redis(pulumi.ComponentResource):
+    primary_endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    replication_group_id: str
+    secret_name: str
+    secret_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    ecs_secrets: list[dict[str, str]]
+    env: dict[str, str]
+    secret_arn_patterns: list[str]
+
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _validate(args)
+        super().__init__("saas:data:Redis", name, None, opts)
+        d, cfg = args.deployment, args.config
+        prod = d.is_production
+        self.replication_group_id = f"{d.prefix}-redis"
+        self.secret_name = d.secret_name(SECRET_KEY)
+
+        key = kms_key(name, d, "redis", f"ElastiCache (Redis) data at rest of {d.prefix}", self)
+        self.kms_key_arn = key.arn
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=f"{d.prefix}-redis",
+            description=f"Redis of {d.prefix}: 6379 from the app security group only",
+            vpc_id=args.vpc_id,
+            tags=d.tags(Name=f"{d.prefix}-redis"),
+            opts=child(self),
+        )
+        self.security_group_id = sg.id
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-app",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.app_security_group_id,
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description="Redis (TLS) from the ECS tasks",
+            tags=d.tags(Name=f"{d.prefix}-redis-from-app"),
+            opts=child(self),
+        )
+
+        subnet_group = aws.elasticache.SubnetGroup(
+            f"{name}-subnets",
+            name=f"{d.prefix}-redis",
+            description=f"Private subnets of {d.prefix} for Redis",
+            subnet_ids=list(args.subnet_ids),
+            tags=d.tags(),
+            opts=child(self),
+        )
+        parameter_group = aws.elasticache.ParameterGroup(
+            f"{name}-params",
+            name=f"{d.prefix}-{PARAMETER_FAMILY}",
+            family=PARAMETER_FAMILY,
+            description=f"{d.prefix} Redis 7: maxmemory-policy {MAXMEMORY_POLICY}",
+            parameters=[{"name": "maxmemory-policy", "value": MAXMEMORY_POLICY}],
+            tags=d.tags(),
+            opts=child(self),
+        )
+        slow_log = aws.cloudwatch.LogGroup(
+            f"{name}-slow-log",
+            name=f"/elasticache/{self.replication_group_id}/slow-log",
+            retention_in_days=args.log_retention_days,
+            tags=d.tags(),
+            opts=child(self),
+        )
+
+        token = random.RandomPassword(
+            f"{name}-auth-token",
+            length=AUTH_TOKEN_LENGTH,
+            special=False,
+            min_lower=1,
+            min_upper=1,
+            min_numeric=1,
+            opts=child(self, additional_secret_outputs=["result", "bcryptHash"]),
+        )
+
+        group = aws.elasticache.ReplicationGroup(
+            f"{name}-group",
+            replication_group_id=self.replication_group_id,
+            description=f"Redis of {d.prefix}",
+            engine="redis",
+            engine_version=cfg.engine_version,
+            node_type=cfg.node_type,
+            port=PORT,
+            num_cache_clusters=2 if prod else 1,
+            automatic_failover_enabled=prod,
+            multi_az_enabled=prod,
+            subnet_group_name=subnet_group.name,
+            security_group_ids=[sg.id],
+            parameter_group_name=parameter_group.name,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            auth_token=pulumi.Output.secret(token.result),
+            auth_token_update_strategy="ROTATE",
+            at_rest_encryption_enabled=True,
+            kms_key_id=key.arn,
+            snapshot_retention_limit=cfg.snapshot_retention_days,
+            snapshot_window=SNAPSHOT_WINDOW,
+            maintenance_window=MAINTENANCE_WINDOW,
+            final_snapshot_identifier=f"{self.replication_group_id}-final" if prod else None,
+            auto_minor_version_upgrade=True,
+            apply_immediately=not prod,
+            log_delivery_configurations=[
+                {
+                    "destination": slow_log.name,
+                    "destination_type": "cloudwatch-logs",
+                    "log_format": "json",
+                    "log_type": "slow-log",
+                }
+            ],
+            tags=d.tags(Name=self.replication_group_id),
+            opts=child(self),
+        )
+        self.primary_endpoint = group.primary_endpoint_address
+        self.port = group.port.apply(lambda p: p if p is not None else PORT)
+
+        secret = named_secret(
+            f"{name}-secret",
+            d,
+            SECRET_KEY,
+            args.secrets_kms_key_arn,
+            f"Redis connection of {d.prefix} (JSON: authToken, host, port, url)",
+            self,
+        )
+        self.secret_arn = secret.arn
+        secret_json = pulumi.Output.all(token.result, group.primary_endpoint_address).apply(
+            lambda values: json.dumps(
+                {
+                    "authToken": values[0],
+                    "host": values[1],
+                    "port": PORT,
+                    "url": redis_url(values[0], values[1]),
+                },
+                sort_keys=True,
+            )
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-secret-version",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(secret_json),
+            opts=child(self),
+        )
+
+        self.ecs_secrets = [
+            {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
+            for env_name, json_key in ECS_SECRETS.items()
+        ]
+        self.env = {"REDIS_PORT": str(PORT), "REDIS_TLS": "true"}
+        self.secret_arn_patterns = [d.secret_arn_pattern(SECRET_KEY)]
+
+        self.register_outputs(
+            {
+                "primaryEndpoint": self.primary_endpoint,
+                "port": self.port,
+                "replicationGroupId": self.replication_group_id,
+                "secretName": self.secret_name,
+                "secretArn": self.secret_arn,
+                "kmsKeyArn": self.kms_key_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
