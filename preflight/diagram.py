@@ -156,7 +156,11 @@ def _size(task: RecordedResource | None) -> str:
     if task is None:
         return ""
     cpu, memory = task.inputs.get("cpu"), task.inputs.get("memory")
-    if _known(cpu) and _known(memory):
+    if (
+        isinstance(cpu, str | int | float)
+        and isinstance(memory, str | int | float)
+        and UNKNOWN not in (cpu, memory)
+    ):
         return f" {float(cpu) / 1024:g} vCPU/{float(memory) / 1024:g} GB"
     return ""
 
