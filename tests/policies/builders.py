@@ -1,0 +1,531 @@
+"""Recorded-resource fixtures: a complete stack that passes every policy, and tools to break one thing.
+
+Resources are built the way preflight's recording monitor sees them: camelCase inputs in the engine's wire
+encoding (``UNKNOWN`` for values unknown at preview, secret envelopes), URNs derived from parent chains.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from preflight.analyzer import Violation
+from preflight.model import SECRET_SIG, SECRET_SIG_VALUE, UNKNOWN, RecordedResource
+
+STACK = "test"
+PROJECT = "saas-backend"
+APP = "escalating-reminders"
+
+ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+AUTOSCALING_TARGET = "aws:appautoscaling/target:Target"
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SECRET_SIG: SECRET_SIG_VALUE, "value": value}
+
+
+def make_urn(type_: str, name: str, parent: RecordedResource | None = None) -> str:
+    qualified = type_ if parent is None else f"{parent.urn.split('::')[2]}${type_}"
+    return f"urn:pulumi:{STACK}::{PROJECT}::{qualified}::{name}"
+
+
+def res(
+    type_: str,
+    name: str,
+    inputs: Mapping[str, Any],
+    *,
+    parent: RecordedResource | None = None,
+    custom: bool = True,
+    protect: bool = False,
+    property_dependencies: Mapping[str, list[str]] | None = None,
+    provider: RecordedResource | None = None,
+) -> RecordedResource:
+    property_dependencies = dict(property_dependencies or {})
+    return RecordedResource(
+        urn=make_urn(type_, name, parent),
+        type=type_,
+        name=name,
+        custom=custom,
+        parent=parent.urn if parent is not None else None,
+        inputs=copy.deepcopy(dict(inputs)),
+        dependencies=sorted({u for urns in property_dependencies.values() for u in urns}),
+        property_dependencies=property_dependencies,
+        protect=protect,
+        provider=f"{provider.urn}::{provider.id or 'provider-id'}" if provider is not None else "",
+    )
+
+
+def tags(env: str, **extra: str) -> dict[str, str]:
+    return {"environment": env, "app": APP, "managed-by": "pulumi", **extra}
+
+
+def container_definitions(
+    name: str,
+    env: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
+    *,
+    privileged: bool | None = None,
+    logging: bool = True,
+) -> str:
+    container: dict[str, Any] = {
+        "name": name,
+        "image": f"123456789012.dkr.ecr.us-west-2.amazonaws.com/{APP}-api:abc123",
+        "essential": True,
+        "environment": [{"name": k, "value": v} for k, v in (env or {}).items()],
+        "secrets": [
+            {"name": s, "valueFrom": f"arn:aws:secretsmanager:us-west-2:123456789012:secret:{APP}/test/{s}"}
+            for s in secrets
+        ],
+    }
+    if privileged is not None:
+        container["privileged"] = privileged
+    if logging:
+        container["logConfiguration"] = {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": f"/ecs/{APP}/{name}", "awslogs-region": "us-west-2"},
+        }
+    return json.dumps([container])
+
+
+APP_ENV = {
+    "NODE_ENV": "production",
+    "PORT": "3801",
+    "API_URL": "https://api.escalating-reminders.com",
+    "LOG_LEVEL": "info",
+    "DATABASE_PORT": "5432",
+    "DATABASE_NAME": "escalating_reminders",
+    "DATABASE_USER": "app",
+    "DATABASE_SSLMODE": "require",
+    "REDIS_PORT": "6379",
+    "REDIS_TLS": "true",
+    "KEYCLOAK_URL": "https://id.example.com",
+    "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:jwt",
+    "ACCESS_TOKEN_TTL": "900",
+}
+APP_SECRETS = ("JWT_SECRET", "ENCRYPTION_KEY", "DATABASE_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN")
+
+
+def good_stack(env: str = "staging") -> list[RecordedResource]:
+    """A small but complete saas-backend stack that satisfies every policy of the pack."""
+    prod = env == "production"
+    prefix = f"{APP}-{env}"
+    out: list[RecordedResource] = []
+
+    def add(r: RecordedResource) -> RecordedResource:
+        out.append(r)
+        return r
+
+    # Network: inline ingress only from Cloudflare ranges, rules from the VPC / other groups.
+    network = add(res("saas:network:Network", "net", {}, custom=False))
+    add(res("aws:ec2/vpc:Vpc", "net-vpc", {"cidrBlock": "10.20.0.0/16", "tags": tags(env)}, parent=network))
+    add(
+        res(
+            "aws:ec2/securityGroup:SecurityGroup",
+            "alb-sg",
+            {
+                "ingress": [
+                    {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["173.245.48.0/20"]},
+                    {"protocol": "tcp", "fromPort": 443, "toPort": 443, "ipv6CidrBlocks": ["2400:cb00::/32"]},
+                ],
+                "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}],
+                "tags": tags(env),
+            },
+        )
+    )
+    add(
+        res(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            "app-egress",
+            {"type": "egress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]},
+        )
+    )
+    add(
+        res(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "db-from-vpc",
+            {
+                "ipProtocol": "tcp",
+                "fromPort": 5432,
+                "toPort": 5432,
+                "cidrIpv4": "10.20.0.0/16",
+                "tags": tags(env),
+            },
+        )
+    )
+
+    # Data.
+    kms = add(
+        res(
+            "aws:kms/key:Key",
+            "data-key",
+            {"enableKeyRotation": True, "deletionWindowInDays": 30, "tags": tags(env)},
+            protect=prod,
+        )
+    )
+    add(
+        res(
+            "aws:rds/instance:Instance",
+            "db",
+            {
+                "engine": "postgres",
+                "storageEncrypted": True,
+                "kmsKeyId": UNKNOWN,
+                "publiclyAccessible": False,
+                "backupRetentionPeriod": 7,
+                "multiAz": prod,
+                "deletionProtection": prod,
+                "skipFinalSnapshot": not prod,
+                **({"finalSnapshotIdentifier": f"{prefix}-final"} if prod else {}),
+                "password": secret(UNKNOWN),
+                "tags": tags(env),
+            },
+            protect=prod,
+            property_dependencies={"kmsKeyId": [kms.urn]},
+        )
+    )
+    add(
+        res(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "redis",
+            {
+                "engine": "redis",
+                "transitEncryptionEnabled": True,
+                "atRestEncryptionEnabled": True,
+                "authToken": secret(UNKNOWN),
+                "automaticFailoverEnabled": prod,
+                "multiAzEnabled": prod,
+                "numCacheClusters": 2 if prod else 1,
+                "tags": tags(env),
+            },
+        )
+    )
+
+    # Backups: companions point at the bucket through property dependencies.
+    backups = add(res("saas:backups:Backups", "backups", {}, custom=False))
+    bucket = add(
+        res(
+            "aws:s3/bucket:Bucket",
+            "backups-bucket",
+            {"tags": tags(env, purpose="backups")},
+            parent=backups,
+            protect=prod,
+        )
+    )
+    on_bucket = {"bucket": [bucket.urn]}
+    add(
+        res(
+            PUBLIC_ACCESS_BLOCK,
+            "backups-public-access",
+            {
+                "bucket": UNKNOWN,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            parent=backups,
+            property_dependencies=on_bucket,
+        )
+    )
+    add(
+        res(
+            SSE,
+            "backups-encryption",
+            {
+                "bucket": UNKNOWN,
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {
+                            "sseAlgorithm": "aws:kms",
+                            "kmsMasterKeyId": UNKNOWN,
+                        }
+                    }
+                ],
+            },
+            parent=backups,
+            property_dependencies={"bucket": [bucket.urn], "rules": [kms.urn]},
+        )
+    )
+    add(
+        res(
+            VERSIONING,
+            "backups-versioning",
+            {"bucket": UNKNOWN, "versioningConfiguration": {"status": "Enabled"}},
+            parent=backups,
+            property_dependencies=on_bucket,
+        )
+    )
+    add(
+        res(
+            LIFECYCLE,
+            "backups-lifecycle",
+            {
+                "bucket": UNKNOWN,
+                "rules": [
+                    {"id": "expire-dumps", "status": "Enabled", "expiration": {"days": 30}},
+                    {
+                        "id": "old-versions",
+                        "status": "Enabled",
+                        "noncurrentVersionExpiration": {"noncurrentDays": 7},
+                    },
+                ],
+            },
+            parent=backups,
+            property_dependencies=on_bucket,
+        )
+    )
+    # ALB access logs bucket: companions with a literal bucket name, matched by parent + name prefix.
+    logs_bucket = add(
+        res(BUCKET, "alb-logs", {"bucket": f"{prefix}-alb-logs", "tags": tags(env, purpose="alb-logs")})
+    )
+    add(
+        res(
+            PUBLIC_ACCESS_BLOCK,
+            "alb-logs-pab",
+            {
+                "bucket": f"{prefix}-alb-logs",
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+        )
+    )
+    add(
+        res(
+            SSE,
+            "alb-logs-sse",
+            {
+                "bucket": f"{prefix}-alb-logs",
+                "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+            },
+        )
+    )
+    assert logs_bucket.name == "alb-logs"
+    if prod:
+        # The second-region copy uses an explicit provider.
+        replica_provider = add(res("pulumi:providers:aws", "replica-region", {"region": "us-east-1"}))
+        replica_provider.id = "replica-provider-id"
+        replica = add(
+            res(
+                BUCKET,
+                "backups-replica",
+                {"tags": tags(env, purpose="backups-replica")},
+                protect=True,
+                provider=replica_provider,
+            )
+        )
+        for kind, extra in (
+            (
+                PUBLIC_ACCESS_BLOCK,
+                {
+                    "blockPublicAcls": True,
+                    "blockPublicPolicy": True,
+                    "ignorePublicAcls": True,
+                    "restrictPublicBuckets": True,
+                },
+            ),
+            (SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
+        ):
+            add(
+                res(
+                    kind,
+                    f"backups-replica-{kind.rsplit(':', 1)[1]}",
+                    {"bucket": UNKNOWN, **extra},
+                    property_dependencies={"bucket": [replica.urn]},
+                    provider=replica_provider,
+                )
+            )
+
+    # App: cluster, three services and their task definitions, autoscaling on the API only.
+    app = add(res("saas:app:Cluster", "app", {}, custom=False))
+    add(res("aws:ecs/cluster:Cluster", "app-cluster", {"name": prefix, "tags": tags(env)}, parent=app))
+    for role in ("api", "worker", "scheduler"):
+        component = add(res(f"saas:app:{role.capitalize()}Service", role, {}, custom=False))
+        task = add(
+            res(
+                TASK_DEFINITION,
+                f"{role}-task",
+                {
+                    "family": f"{prefix}-{role}",
+                    "containerDefinitions": container_definitions(role, APP_ENV, APP_SECRETS),
+                    "tags": tags(env, role=role),
+                },
+                parent=component,
+            )
+        )
+        add(
+            res(
+                "aws:cloudwatch/logGroup:LogGroup",
+                f"{role}-logs",
+                {"name": f"/ecs/{prefix}/{role}", "retentionInDays": 30, "tags": tags(env)},
+                parent=component,
+            )
+        )
+        singleton = role == "scheduler"
+        add(
+            res(
+                ECS_SERVICE,
+                f"{role}-service",
+                {
+                    "name": f"{prefix}-{role}",
+                    "cluster": UNKNOWN,
+                    "taskDefinition": UNKNOWN,
+                    "desiredCount": 1 if singleton else 2,
+                    "deploymentMaximumPercent": 100 if singleton else 200,
+                    "deploymentMinimumHealthyPercent": 0 if singleton else 100,
+                    "tags": tags(env, role=role),
+                },
+                parent=component,
+                property_dependencies={"taskDefinition": [task.urn]},
+            )
+        )
+        if role == "api":
+            add(
+                res(
+                    AUTOSCALING_TARGET,
+                    "api-scaling",
+                    {
+                        "resourceId": f"service/{prefix}/{prefix}-api",
+                        "scalableDimension": "ecs:service:DesiredCount",
+                        "serviceNamespace": "ecs",
+                        "minCapacity": 1,
+                        "maxCapacity": 4,
+                        "tags": tags(env),
+                    },
+                    parent=component,
+                )
+            )
+
+    # Load balancer: HTTPS with a TLS 1.2+ policy, HTTP only redirects.
+    add(
+        res(
+            "aws:lb/loadBalancer:LoadBalancer",
+            "alb",
+            {
+                "loadBalancerType": "application",
+                "internal": False,
+                "dropInvalidHeaderFields": True,
+                "enableDeletionProtection": prod,
+                "tags": tags(env),
+            },
+        )
+    )
+    add(
+        res(
+            "aws:lb/listener:Listener",
+            "alb-https",
+            {
+                "loadBalancerArn": UNKNOWN,
+                "port": 443,
+                "protocol": "HTTPS",
+                "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                "certificateArn": UNKNOWN,
+                "defaultActions": [{"type": "fixed-response", "fixedResponse": {"statusCode": "403"}}],
+                "tags": tags(env),
+            },
+        )
+    )
+    add(
+        res(
+            "aws:lb/listener:Listener",
+            "alb-http",
+            {
+                "loadBalancerArn": UNKNOWN,
+                "port": 80,
+                "protocol": "HTTP",
+                "defaultActions": [
+                    {
+                        "type": "redirect",
+                        "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
+                    }
+                ],
+                "tags": tags(env),
+            },
+        )
+    )
+
+    # Edge: the proxied API record and an ACM validation record computed from the certificate.
+    add(
+        res(
+            DNS_RECORD,
+            "api-record",
+            {"name": "api", "type": "CNAME", "content": UNKNOWN, "proxied": True, "ttl": 1},
+        )
+    )
+    add(
+        res(
+            DNS_RECORD,
+            "cert-validation-0",
+            {"name": UNKNOWN, "type": UNKNOWN, "content": UNKNOWN, "proxied": False, "ttl": 60},
+        )
+    )
+    add(
+        res(
+            DNS_RECORD, "dmarc", {"name": "_dmarc", "type": "TXT", "content": "v=DMARC1; p=none", "ttl": 3600}
+        )
+    )
+    return out
+
+
+def find(resources: list[RecordedResource], name: str) -> RecordedResource:
+    found = [r for r in resources if r.name == name]
+    assert len(found) == 1, f"{name}: {len(found)} matches among {[r.name for r in resources]}"
+    return found[0]
+
+
+def with_inputs(resources: list[RecordedResource], name: str, /, **changes: Any) -> list[RecordedResource]:
+    """A copy of ``resources`` where resource ``name`` has ``changes`` applied to its inputs.
+
+    A change whose value is ``DROP`` removes the input; ``__`` in a key walks into a nested map
+    (``tags__role="scheduler"``, ``**{"tags__managed-by": DROP}``).
+    """
+    target = find(resources, name)
+    inputs = copy.deepcopy(target.inputs)
+    for key, value in changes.items():
+        *path, last = key.split("__")
+        node = inputs
+        for part in path:
+            node = node.setdefault(part, {})
+        if value is DROP:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return [replace(r, inputs=inputs) if r is target else r for r in resources]
+
+
+def with_options(resources: list[RecordedResource], name: str, /, **changes: Any) -> list[RecordedResource]:
+    target = find(resources, name)
+    return [replace(r, **changes) if r is target else r for r in resources]
+
+
+def without(resources: list[RecordedResource], *names: str) -> list[RecordedResource]:
+    for name in names:
+        find(resources, name)
+    return [r for r in resources if r.name not in names]
+
+
+class _Drop:
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP: Any = _Drop()
+
+
+def policies_of(violations: list[Violation]) -> set[str]:
+    return {v.policy_name for v in violations}
+
+
+def explain(violations: list[Violation]) -> str:
+    return "\n".join(str(v) for v in violations) or "(no violations)"
