@@ -334,6 +334,11 @@ def _schedule(name: str, i: dict, region: str, phys: str) -> dict:
     }
 
 
+def _sqs(name: str, i: dict, region: str, phys: str) -> dict:
+    url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{phys}"
+    return {"id": url, "url": url, "name": phys, "arn": f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{phys}"}
+
+
 def _event_rule(name: str, i: dict, region: str, phys: str) -> dict:
     return {"id": phys, "name": phys, "arn": f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{phys}"}
 
@@ -387,6 +392,7 @@ _AWS_SPECIAL: dict[str, Callable[[str, dict, str, str], dict]] = {
     "aws:sns/topic:Topic": _sns,
     "aws:acm/certificate:Certificate": _acm,
     "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:sqs/queue:Queue": _sqs,
 }
 
 
