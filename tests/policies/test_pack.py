@@ -86,7 +86,8 @@ def test_main_only_builds_the_policy_pack() -> None:
 
 def test_pack_project_files() -> None:
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
-    assert project["runtime"] == "python"
+    # Same toolchain as Pulumi.yaml: the CLI runs the pack with the project's uv-managed .venv.
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
     assert project["name"] == "saas-guardrails"
     assert project["version"] and project["description"]
     requirements = (PACK_DIR / "requirements.txt").read_text().split()
