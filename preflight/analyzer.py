@@ -319,13 +319,17 @@ def start_pack(
         raise PackStartError(f"{pack_dir} is not a Python policy pack: it has no __main__.py")
     # Lives as long as the process (closed by PackProcess.close): a file, so stderr never fills a pipe.
     stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
-    process = subprocess.Popen(
-        [python, "-u", "__main__.py"],
-        cwd=pack_dir,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=stderr_file,
-    )
+    try:
+        process = subprocess.Popen(
+            [python, "-u", "__main__.py"],
+            cwd=pack_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
+        )
+    except OSError as exc:
+        stderr_file.close()
+        raise PackStartError(f"cannot start policy pack {pack_dir} with {python}: {exc}") from exc
     assert process.stdout is not None
     lines: queue.Queue[bytes] = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()

@@ -132,6 +132,12 @@ def test_start_reports_a_silent_pack(tmp_path: Path) -> None:
     assert "printed no port within 0.5 s" in str(error.value) and "starting" in str(error.value)
 
 
+def test_start_reports_a_missing_interpreter(tmp_path: Path) -> None:
+    pack_dir = _fake_pack(tmp_path, "")
+    with pytest.raises(PackStartError, match="cannot start policy pack"):
+        start_pack(pack_dir, python=str(tmp_path / "no-such-python"))
+
+
 def test_start_refuses_a_directory_without_main(tmp_path: Path) -> None:
     with pytest.raises(PackStartError, match=r"has no __main__\.py"):
         start_pack(tmp_path)
