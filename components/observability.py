@@ -1,0 +1,330 @@
+"""Alerting: an encrypted SNS topic (+ optional email subscription) and the stack's CloudWatch alarms.
+
+Alarms (every one notifies the topic on ALARM and OK):
+- ALB 5xx rate: (HTTPCode_ELB_5XX_Count + HTTPCode_Target_5XX_Count) / RequestCount > 5 % over 5 minutes
+- unhealthy API targets: UnHealthyHostCount > 0 for 5 minutes
+- API CPU > 85 % for 10 minutes
+- RDS CPU > 80 % for 15 minutes, RDS free storage < 2 GiB
+- Redis DatabaseMemoryUsagePercentage > 80 % (per node)
+- scheduler RunningTaskCount != 1 for 5 minutes (Container Insights), missing data breaching
+
+The topic is encrypted with a customer-managed KMS key: CloudWatch alarms cannot publish to a topic
+encrypted with the AWS-managed ``alias/aws/sns`` key (its key policy does not admit CloudWatch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .common import Deployment, child, policy_json, require
+
+ALB_5XX_PERCENT = 5
+API_CPU_PERCENT = 85
+RDS_CPU_PERCENT = 80
+RDS_FREE_STORAGE_BYTES = 2 * 1024**3
+REDIS_MEMORY_PERCENT = 80
+# Services that publish to the topic (CloudWatch alarms; EventBridge rules, e.g. backup task failures).
+PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    deployment: Deployment
+    cluster_name: str
+    api_service_name: str
+    scheduler_service_name: str
+    alb_arn_suffix: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    db_instance_identifier: str
+    # ElastiCache node (cache cluster) ids of the replication group: <group id>-001, -002, ...
+    redis_cache_cluster_ids: Sequence[str]
+    alert_email: str | None = None
+
+
+class Observability(pulumi.ComponentResource):
+    """Outputs: ``topic_arn``. Plain: ``topic_name``, ``alarm_names`` (key -> alarm name). Resources:
+    ``topic``, ``key``, ``alarms`` (key -> MetricAlarm), ``subscription`` (or None)."""
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("saas:app:Observability", name, None, opts)
+        d = args.deployment
+        self._deployment = d
+        for field_name in (
+            "cluster_name",
+            "api_service_name",
+            "scheduler_service_name",
+            "db_instance_identifier",
+        ):
+            value = getattr(args, field_name)
+            require(
+                isinstance(value, str) and bool(value),
+                "Observability",
+                field_name,
+                value,
+                "must be a literal name (alarm dimensions are read at preview)",
+            )
+        require(
+            bool(args.redis_cache_cluster_ids),
+            "Observability",
+            "redis_cache_cluster_ids",
+            list(args.redis_cache_cluster_ids),
+            "give at least one ElastiCache node id",
+        )
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{d.prefix} alerts topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=topic_key_policy(d),
+            tags=d.tags(),
+            opts=child(self, protect=d.is_production),
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{d.prefix}-alerts",
+            target_key_id=self.key.key_id,
+            opts=child(self),
+        )
+        self.topic_name = f"{d.prefix}-alerts"
+        self.topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=self.topic_name,
+            kms_master_key_id=self.key.arn,
+            tags=d.tags(),
+            opts=child(self),
+        )
+        self.topic_arn = self.topic.arn
+        topic_arn_literal = f"arn:{d.partition}:sns:{d.region}:{d.account_id}:{self.topic_name}"
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=self.topic.arn,
+            policy=topic_policy(d, topic_arn_literal),
+            opts=child(self),
+        )
+        self.subscription = None
+        if args.alert_email:
+            self.subscription = aws.sns.TopicSubscription(
+                f"{name}-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=args.alert_email,
+                opts=child(self),
+            )
+
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        self.alarm_names: dict[str, str] = {}
+        alb = {"LoadBalancer": args.alb_arn_suffix}
+        self._alarm(
+            name,
+            "alb-5xx-rate",
+            f"5xx responses (ALB + targets) above {ALB_5XX_PERCENT}% of requests for 5 minutes",
+            comparison_operator="GreaterThanThreshold",
+            threshold=ALB_5XX_PERCENT,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            metric_queries=[
+                _metric("elb5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", 300, alb),
+                _metric("target5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", 300, alb),
+                _metric("requests", "AWS/ApplicationELB", "RequestCount", "Sum", 300, alb),
+                {
+                    "id": "rate",
+                    "expression": "100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests",
+                    "label": "5xx rate (%)",
+                    "return_data": True,
+                },
+            ],
+        )
+        self._alarm(
+            name,
+            "api-unhealthy-targets",
+            "the API target group has unhealthy targets for 5 minutes",
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            evaluation_periods=5,
+            treat_missing_data="notBreaching",
+            namespace="AWS/ApplicationELB",
+            metric_name="UnHealthyHostCount",
+            statistic="Maximum",
+            period=60,
+            dimensions={"LoadBalancer": args.alb_arn_suffix, "TargetGroup": args.target_group_arn_suffix},
+        )
+        self._alarm(
+            name,
+            "api-cpu",
+            f"API service CPU above {API_CPU_PERCENT}% for 10 minutes",
+            comparison_operator="GreaterThanThreshold",
+            threshold=API_CPU_PERCENT,
+            evaluation_periods=2,
+            treat_missing_data="missing",
+            namespace="AWS/ECS",
+            metric_name="CPUUtilization",
+            statistic="Average",
+            period=300,
+            dimensions={"ClusterName": args.cluster_name, "ServiceName": args.api_service_name},
+        )
+        self._alarm(
+            name,
+            "rds-cpu",
+            f"RDS CPU above {RDS_CPU_PERCENT}% for 15 minutes",
+            comparison_operator="GreaterThanThreshold",
+            threshold=RDS_CPU_PERCENT,
+            evaluation_periods=3,
+            treat_missing_data="missing",
+            namespace="AWS/RDS",
+            metric_name="CPUUtilization",
+            statistic="Average",
+            period=300,
+            dimensions={"DBInstanceIdentifier": args.db_instance_identifier},
+        )
+        self._alarm(
+            name,
+            "rds-free-storage",
+            "RDS free storage below 2 GiB",
+            comparison_operator="LessThanThreshold",
+            threshold=RDS_FREE_STORAGE_BYTES,
+            evaluation_periods=1,
+            treat_missing_data="missing",
+            namespace="AWS/RDS",
+            metric_name="FreeStorageSpace",
+            statistic="Minimum",
+            period=300,
+            dimensions={"DBInstanceIdentifier": args.db_instance_identifier},
+        )
+        for node in args.redis_cache_cluster_ids:
+            self._alarm(
+                name,
+                f"redis-memory-{node.rsplit('-', 1)[-1]}",
+                f"Redis node {node} memory usage above {REDIS_MEMORY_PERCENT}% for 10 minutes",
+                comparison_operator="GreaterThanThreshold",
+                threshold=REDIS_MEMORY_PERCENT,
+                evaluation_periods=2,
+                treat_missing_data="missing",
+                namespace="AWS/ElastiCache",
+                metric_name="DatabaseMemoryUsagePercentage",
+                statistic="Maximum",
+                period=300,
+                dimensions={"CacheClusterId": node},
+            )
+        # CloudWatch has no "not equal" comparison: metric math turns "!= 1" into 1/0 and alarms on > 0.
+        scheduler_dims = {"ClusterName": args.cluster_name, "ServiceName": args.scheduler_service_name}
+        self._alarm(
+            name,
+            "scheduler-running-count",
+            "the singleton scheduler does not run exactly 1 task (RunningTaskCount != 1) for 5 minutes",
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            evaluation_periods=5,
+            datapoints_to_alarm=5,
+            treat_missing_data="breaching",
+            metric_queries=[
+                _metric(
+                    "running", "ECS/ContainerInsights", "RunningTaskCount", "Maximum", 60, scheduler_dims
+                ),
+                {
+                    "id": "notone",
+                    "expression": "IF(running != 1, 1, 0)",
+                    "label": "scheduler RunningTaskCount != 1",
+                    "return_data": True,
+                },
+            ],
+        )
+        self.register_outputs({"topicArn": self.topic_arn, "alarmNames": self.alarm_names})
+
+    def _alarm(self, name: str, key: str, description: str, **kwargs: Any) -> None:
+        alarm_name = f"{self._deployment.prefix}-{key}"
+        self.alarm_names[key] = alarm_name
+        self.alarms[key] = aws.cloudwatch.MetricAlarm(
+            f"{name}-{key}",
+            name=alarm_name,
+            alarm_description=description,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            tags=self._deployment.tags(),
+            opts=child(self),
+            **kwargs,
+        )
+
+
+def _metric(
+    query_id: str, namespace: str, metric: str, stat: str, period: int, dimensions: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": query_id,
+        "return_data": False,
+        "metric": {
+            "namespace": namespace,
+            "metric_name": metric,
+            "stat": stat,
+            "period": period,
+            "dimensions": dimensions,
+        },
+    }
+
+
+def topic_key_policy(d: Deployment) -> str:
+    """Key policy: the account administers the key; the publishing services may use it for this topic."""
+    root = f"arn:{d.partition}:iam::{d.account_id}:root"
+    return policy_json(
+        {
+            "Sid": "AccountAdmin",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "PublishersUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": list(PUBLISHERS)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": d.account_id}},
+        },
+    )
+
+
+def topic_policy(d: Deployment, topic_arn: str) -> str:
+    """Topic policy: the account manages the topic; CloudWatch and EventBridge of this account publish."""
+    root = f"arn:{d.partition}:iam::{d.account_id}:root"
+    return policy_json(
+        {
+            "Sid": "AccountManage",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": [
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:AddPermission",
+                "sns:RemovePermission",
+                "sns:DeleteTopic",
+                "sns:Subscribe",
+                "sns:ListSubscriptionsByTopic",
+                "sns:Publish",
+            ],
+            "Resource": topic_arn,
+        },
+        {
+            "Sid": "ServicesPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": list(PUBLISHERS)},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": d.account_id}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

@@ -1,0 +1,454 @@
+"""The three app services on ECS Fargate: API (behind the ALB, autoscaled), worker, singleton scheduler.
+
+They share one base (:class:`AppService`): log group ``/ecs/<prefix>/<role>``, a task role of their own
+(no permissions: the app talks to Postgres, Redis and third parties, not to AWS APIs), a task definition
+(family ``<prefix>-<role>``, awsvpc, Fargate, ARM64 when the image is linux/arm64) whose
+``containerDefinitions`` is a literal JSON string (known at preview: image ref, environment, secret ARNs,
+log options are all plain values), and a service in the private subnets without public IPs, with the
+deployment circuit breaker rolling back a failed deployment.
+
+The scheduler is a singleton by construction: :class:`SchedulerServiceArgs` has no replicas field; the
+service always runs 1 task and a deployment stops the old task before starting the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi_aws as aws
+
+from .app_env import AppEnvironment
+from .cluster import Cluster
+from .common import Deployment, assume_role_policy, child, require
+from .config import FARGATE_SIZES, LOG_RETENTION_DAYS, TaskSize
+from .load_balancer import LoadBalancer
+
+MIGRATE_COMMAND = ("npx", "prisma", "migrate", "deploy")
+TMP_VOLUME = "tmp"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppServiceArgs:
+    """What every app service needs. Subclasses add their own knobs."""
+
+    deployment: Deployment
+    cluster: Cluster
+    app: AppEnvironment
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    log_retention_days: int
+    size: TaskSize = field(default_factory=TaskSize)
+    # Overrides the image's CMD (one image started as api / worker / scheduler).
+    command: Sequence[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiServiceArgs(AppServiceArgs):
+    load_balancer: LoadBalancer
+    port: int = 3801
+    health_check_grace_seconds: int = 60
+    min_replicas: int = 1
+    max_replicas: int = 2
+    cpu_target_percent: int = 70
+    memory_target_percent: int = 80
+    scale_in_cooldown_seconds: int = 300
+    scale_out_cooldown_seconds: int = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerServiceArgs(AppServiceArgs):
+    replicas: int = 2
+    # FARGATE_SPOT capacity (interruptible); allowed only outside production.
+    spot: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedulerServiceArgs(AppServiceArgs):
+    """Deliberately nothing to add: the scheduler always runs exactly one task."""
+
+
+class AppService(pulumi.ComponentResource):
+    """Shared base of the app services (not instantiated itself).
+
+    Plain: ``role``, ``service_name``, ``family``, ``log_group_name``, ``container_definitions`` (the JSON
+    string given to the task definition). Outputs: ``task_definition_arn``, ``task_role_arn``,
+    ``service_arn``. Resources: ``log_group``, ``task_role``, ``task_definition``, ``service``.
+    """
+
+    role: ClassVar[str]
+    component: ClassVar[str]
+
+    def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__(f"saas:app:{self.component}", name, None, opts)
+        d = args.deployment
+        who = self.component
+        require(
+            self.role in args.cluster.image_refs,
+            who,
+            "cluster",
+            self.role,
+            "the cluster has no image for this role",
+        )
+        require(
+            args.size.cpu in FARGATE_SIZES and args.size.memory in FARGATE_SIZES[args.size.cpu],
+            who,
+            "size",
+            args.size.model_dump(),
+            "must be a Fargate cpu/memory combination",
+        )
+        require(
+            args.log_retention_days in LOG_RETENTION_DAYS,
+            who,
+            "log_retention_days",
+            args.log_retention_days,
+            "must be a CloudWatch retention period",
+        )
+        require(
+            args.command is None or (len(args.command) > 0 and all(args.command)),
+            who,
+            "command",
+            args.command,
+            "must be a non-empty list of non-empty strings",
+        )
+        require(
+            len(args.subnet_ids) > 0, who, "subnet_ids", list(args.subnet_ids), "give the private subnets"
+        )
+        self.deployment = d
+        self.service_name = f"{d.prefix}-{self.role}"
+        self.family = f"{d.prefix}-{self.role}"
+        self.log_group_name = f"{args.cluster.log_group_prefix}/{self.role}"
+        self.container_name = self.role
+        self.image_ref = args.cluster.image_refs[self.role]
+        self._args = args
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=self.log_group_name,
+            retention_in_days=args.log_retention_days,
+            tags=d.tags(role=self.role),
+            opts=child(self),
+        )
+        self.task_role = aws.iam.Role(
+            f"{name}-task-role",
+            name=f"{d.prefix}-{self.role}-task",
+            description=f"ECS task role of {self.service_name} (no AWS API permissions)",
+            assume_role_policy=assume_role_policy(
+                "ecs-tasks.amazonaws.com",
+                StringEquals={"aws:SourceAccount": d.account_id},
+                ArnLike={"aws:SourceArn": f"arn:{d.partition}:ecs:{d.region}:{d.account_id}:*"},
+            ),
+            tags=d.tags(role=self.role),
+            opts=child(self),
+        )
+        self.task_role_arn = self.task_role.arn
+
+    # -- building blocks ------------------------------------------------------------------------------------
+    def container_definition(self, *, port: int | None = None, command: Sequence[str] | None = None) -> dict:
+        """The app container (plain values only)."""
+        args = self._args
+        container: dict[str, Any] = {
+            "name": self.container_name,
+            "image": self.image_ref,
+            "essential": True,
+            "environment": args.app.container_environment(),
+            "secrets": args.app.container_secrets(),
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": self.log_group_name,
+                    "awslogs-region": self.deployment.region,
+                    "awslogs-stream-prefix": self.role,
+                },
+            },
+            "linuxParameters": {"initProcessEnabled": True},
+            "privileged": False,
+            # The root filesystem is read-only; /tmp is a task-local writable volume.
+            "readonlyRootFilesystem": True,
+            "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+        }
+        cmd = command if command is not None else args.command
+        if cmd is not None:
+            container["command"] = list(cmd)
+        if port is not None:
+            container["portMappings"] = [{"name": "http", "containerPort": port, "protocol": "tcp"}]
+        return container
+
+    def _task_definition(self, name: str, container: dict) -> None:
+        args = self._args
+        d = self.deployment
+        self.container_definitions = json.dumps([container], sort_keys=True)
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=self.family,
+            cpu=str(args.size.cpu),
+            memory=str(args.size.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform={
+                "cpu_architecture": args.cluster.cpu_architecture(self.role),
+                "operating_system_family": "LINUX",
+            },
+            execution_role_arn=args.cluster.execution_role_arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=self.container_definitions,
+            volumes=[{"name": TMP_VOLUME}],
+            tags=d.tags(role=self.role),
+            opts=child(
+                self,
+                depends_on=[
+                    self.log_group,
+                    *args.cluster.execution_policies,
+                    *args.cluster.build_dependencies[self.role],
+                ],
+            ),
+        )
+        self.task_definition_arn = self.task_definition.arn
+
+    def _service(
+        self,
+        name: str,
+        *,
+        desired_count: int,
+        maximum_percent: int,
+        minimum_healthy_percent: int,
+        capacity_provider: str = "FARGATE",
+        extra: dict[str, Any] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+        ignore_changes: Sequence[str] = (),
+    ) -> None:
+        args = self._args
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            name=self.service_name,
+            cluster=args.cluster.cluster_arn,
+            task_definition=self.task_definition.arn,
+            desired_count=desired_count,
+            deployment_maximum_percent=maximum_percent,
+            deployment_minimum_healthy_percent=minimum_healthy_percent,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            capacity_provider_strategies=[{"capacity_provider": capacity_provider, "weight": 1, "base": 0}],
+            network_configuration={
+                "subnets": list(args.subnet_ids),
+                "security_groups": [args.security_group_id],
+                "assign_public_ip": False,
+            },
+            # ECS Exec needs a writable root filesystem; the containers have a read-only one.
+            enable_execute_command=False,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            tags=self.deployment.tags(role=self.role),
+            **(extra or {}),
+            opts=child(
+                self,
+                depends_on=[args.cluster.capacity_providers, *depends_on],
+                ignore_changes=list(ignore_changes) or None,
+            ),
+        )
+        self.service_arn = self.service.id
+
+    def _register(self, **extra: Any) -> None:
+        self.register_outputs(
+            {
+                "serviceName": self.service_name,
+                "logGroupName": self.log_group_name,
+                "taskDefinitionArn": self.task_definition_arn,
+                "taskRoleArn": self.task_role_arn,
+                **extra,
+            }
+        )
+
+
+class ApiService(AppService):
+    """HTTP API: target group on the ALB, autoscaled between min and max replicas on CPU and memory.
+
+    Adds: ``autoscaling_target``, ``cpu_policy``, ``memory_policy``, ``scaling_resource_id`` *plain*,
+    ``port`` *plain*, ``migrate_command`` (Output[str]: the ``aws ecs run-task`` line for migrations).
+    """
+
+    role = "api"
+    component = "ApiService"
+
+    def __init__(self, name: str, args: ApiServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        d = args.deployment
+        require(1 <= args.port <= 65535, "ApiService", "port", args.port, "must be a TCP port")
+        require(
+            1 <= args.min_replicas <= args.max_replicas,
+            "ApiService",
+            "min_replicas",
+            (args.min_replicas, args.max_replicas),
+            "need 1 <= min_replicas <= max_replicas",
+        )
+        if d.is_production:
+            require(
+                args.min_replicas >= 2,
+                "ApiService",
+                "min_replicas",
+                args.min_replicas,
+                "production needs >= 2",
+            )
+        self.port = args.port
+        self._task_definition(name, self.container_definition(port=args.port))
+        self._service(
+            name,
+            # Autoscaling owns the running count after creation.
+            desired_count=args.min_replicas,
+            maximum_percent=200,
+            minimum_healthy_percent=100,
+            extra={
+                "load_balancers": [
+                    {
+                        "target_group_arn": args.load_balancer.target_group_arn,
+                        "container_name": self.container_name,
+                        "container_port": args.port,
+                    }
+                ],
+                "health_check_grace_period_seconds": args.health_check_grace_seconds,
+            },
+            # The target group must be attached to the ALB (listener rule) before the service uses it.
+            depends_on=[args.load_balancer],
+            ignore_changes=["desiredCount"],
+        )
+
+        self.scaling_resource_id = f"service/{args.cluster.cluster_name}/{self.service_name}"
+        self.autoscaling_target = aws.appautoscaling.Target(
+            f"{name}-scaling-target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=self.scaling_resource_id,
+            min_capacity=args.min_replicas,
+            max_capacity=args.max_replicas,
+            tags=d.tags(role=self.role),
+            opts=child(self, depends_on=[self.service]),
+        )
+        policies = {
+            "cpu": ("ECSServiceAverageCPUUtilization", args.cpu_target_percent),
+            "memory": ("ECSServiceAverageMemoryUtilization", args.memory_target_percent),
+        }
+        made: dict[str, aws.appautoscaling.Policy] = {}
+        for kind, (metric, target) in policies.items():
+            made[kind] = aws.appautoscaling.Policy(
+                f"{name}-scale-{kind}",
+                name=f"{self.service_name}-{kind}-{target}",
+                policy_type="TargetTrackingScaling",
+                service_namespace="ecs",
+                scalable_dimension="ecs:service:DesiredCount",
+                resource_id=self.scaling_resource_id,
+                target_tracking_scaling_policy_configuration={
+                    "target_value": float(target),
+                    "predefined_metric_specification": {"predefined_metric_type": metric},
+                    "scale_in_cooldown": args.scale_in_cooldown_seconds,
+                    "scale_out_cooldown": args.scale_out_cooldown_seconds,
+                },
+                opts=child(self, depends_on=[self.autoscaling_target]),
+            )
+        self.cpu_policy, self.memory_policy = made["cpu"], made["memory"]
+        self.migrate_command = migrate_command(
+            d,
+            cluster_name=args.cluster.cluster_name,
+            task_definition=self.family,
+            container_name=self.container_name,
+            subnet_ids=args.subnet_ids,
+            security_group_id=args.security_group_id,
+        )
+        self._register(migrateCommand=self.migrate_command)
+
+
+class WorkerService(AppService):
+    """Background worker: no load balancer, ``replicas`` tasks (FARGATE_SPOT when ``spot``, staging only)."""
+
+    role = "worker"
+    component = "WorkerService"
+
+    def __init__(
+        self, name: str, args: WorkerServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args, opts)
+        require(1 <= args.replicas <= 100, "WorkerService", "replicas", args.replicas, "must be 1..100")
+        require(
+            not (args.spot and args.deployment.is_production),
+            "WorkerService",
+            "spot",
+            args.spot,
+            "saas-backend:worker.spot must be false in production (FARGATE_SPOT tasks can be interrupted "
+            "at two minutes' notice); use it in staging or dev only",
+        )
+        self.replicas = args.replicas
+        self.capacity_provider = "FARGATE_SPOT" if args.spot else "FARGATE"
+        self._task_definition(name, self.container_definition())
+        self._service(
+            name,
+            desired_count=args.replicas,
+            maximum_percent=200,
+            minimum_healthy_percent=100,
+            capacity_provider=self.capacity_provider,
+        )
+        self._register()
+
+
+class SchedulerService(AppService):
+    """The singleton scheduler: exactly one task, always.
+
+    desiredCount 1, deploymentMaximumPercent 100 and deploymentMinimumHealthyPercent 0 (a deployment stops
+    the old task before the new one starts), no autoscaling, on regular FARGATE capacity (never spot).
+    There is no replicas argument: :class:`SchedulerServiceArgs` has no such field.
+    """
+
+    role = "scheduler"
+    component = "SchedulerService"
+    DESIRED_COUNT: ClassVar[int] = 1
+
+    def __init__(
+        self, name: str, args: SchedulerServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args, opts)
+        self._task_definition(name, self.container_definition())
+        self._service(
+            name,
+            desired_count=self.DESIRED_COUNT,
+            maximum_percent=100,
+            minimum_healthy_percent=0,
+        )
+        self._register()
+
+
+def migrate_command(
+    d: Deployment,
+    *,
+    cluster_name: str,
+    task_definition: str,
+    container_name: str,
+    subnet_ids: Sequence[pulumi.Input[str]],
+    security_group_id: pulumi.Input[str],
+    command: Sequence[str] = MIGRATE_COMMAND,
+) -> pulumi.Output[str]:
+    """The ``aws ecs run-task`` command running ``command`` once in a task of ``task_definition`` (a family:
+    its latest ACTIVE revision) in the private subnets with the app security group."""
+    overrides = json.dumps(
+        {"containerOverrides": [{"name": container_name, "command": list(command)}]}, separators=(",", ":")
+    )
+
+    def render(values: list[Any]) -> str:
+        *subnets, sg = values
+        network = (
+            f"awsvpcConfiguration={{subnets=[{','.join(subnets)}],"
+            f"securityGroups=[{sg}],assignPublicIp=DISABLED}}"
+        )
+        parts = [
+            "aws ecs run-task",
+            f"--region {d.region}",
+            f"--cluster {cluster_name}",
+            f"--task-definition {task_definition}",
+            "--launch-type FARGATE",
+            "--count 1",
+            "--started-by migrate",
+            f"--network-configuration {shlex.quote(network)}",
+            f"--overrides {shlex.quote(overrides)}",
+        ]
+        return " ".join(parts)
+
+    return pulumi.Output.all(*subnet_ids, security_group_id).apply(render)
