@@ -21,32 +21,38 @@ from components.postgres import Postgres, PostgresArgs  # noqa: E402
 from components.redis import Redis, RedisArgs  # noqa: E402
 from components.secrets import AppSecrets, AppSecretsArgs  # noqa: E402
 
-network = Network("network", NetworkArgs.from_config(deployment, cfg.network))
-app_secrets = AppSecrets("app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names))
-postgres = Postgres(
-    "postgres",
-    PostgresArgs(
-        deployment=deployment,
-        config=cfg.postgres,
-        vpc_id=network.vpc_id,
-        subnet_ids=network.private_subnet_ids,
-        app_security_group_id=network.app_security_group_id,
-        secrets_kms_key_arn=app_secrets.kms_key_arn,
-        log_retention_days=cfg.effective_log_retention_days,
-    ),
-)
-redis = Redis(
-    "redis",
-    RedisArgs(
-        deployment=deployment,
-        config=cfg.redis,
-        vpc_id=network.vpc_id,
-        subnet_ids=network.private_subnet_ids,
-        app_security_group_id=network.app_security_group_id,
-        secrets_kms_key_arn=app_secrets.kms_key_arn,
-        log_retention_days=cfg.effective_log_retention_days,
-    ),
-)
+# A component input that is invalid stops the program with one line (ValueError from common.require).
+try:
+    network = Network("network", NetworkArgs.from_config(deployment, cfg.network))
+    app_secrets = AppSecrets(
+        "app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names)
+    )
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            deployment=deployment,
+            config=cfg.postgres,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            secrets_kms_key_arn=app_secrets.kms_key_arn,
+            log_retention_days=cfg.effective_log_retention_days,
+        ),
+    )
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            deployment=deployment,
+            config=cfg.redis,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            secrets_kms_key_arn=app_secrets.kms_key_arn,
+            log_retention_days=cfg.effective_log_retention_days,
+        ),
+    )
+except ValueError as error:
+    raise pulumi.RunError(str(error)) from None
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)

@@ -76,8 +76,8 @@ def _validate(args: PostgresArgs) -> None:
     require(
         len(args.subnet_ids) >= 2,
         COMPONENT,
-        "subnet_ids",
-        f"{len(args.subnet_ids)} subnet(s)",
+        "len(subnet_ids)",
+        len(args.subnet_ids),
         "an RDS subnet group needs private subnets in at least 2 AZs (network.azCount >= 2)",
     )
     require(

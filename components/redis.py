@@ -65,8 +65,8 @@ def _validate(args: RedisArgs) -> None:
     require(
         len(args.subnet_ids) >= minimum,
         COMPONENT,
-        "subnet_ids",
-        f"{len(args.subnet_ids)} subnet(s)",
+        "len(subnet_ids)",
+        len(args.subnet_ids),
         f"needs private subnets in at least {minimum} AZ(s) ({d.environment})",
     )
     require(
