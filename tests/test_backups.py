@@ -1,0 +1,793 @@
+"""Backups: bucket, cross-region copy, pg-backup image, backup/restore tasks, schedule, alarms, commands.
+
+The component is evaluated in isolation for both committed stacks (their config, read through the typed
+config exactly as ``__main__.py`` reads it) on top of fake upstream resources (VPC, subnets, security
+group, cluster, topic, secrets key) whose ids are unknown at preview, like the real tiers' outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from components import backups as backups_module
+from components.backups import Backups, BackupsArgs
+from components.common import Deployment
+from components.config import StackConfig, load
+from policies.saas_guardrails.ecs import is_secret_name
+from preflight import mocks
+from preflight.engine import Evaluation, run_program
+from preflight.model import UNKNOWN, RecordedResource
+from preflight.stackfile import REPO_ROOT, load_stack_config
+
+STACKS = ("staging", "production")
+ACCOUNT = mocks.ACCOUNT_ID
+BUCKET = "aws:s3/bucket:Bucket"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+KMS_KEY = "aws:kms/key:Key"
+KMS_ALIAS = "aws:kms/alias:Alias"
+PROVIDER = "pulumi:providers:aws"
+TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+DOCKER_IMAGE = "docker:index/image:Image"
+QUEUE = "aws:sqs/queue:Queue"
+COMPONENT = "saas:backups:Backups"
+TOPIC_ARN = f"arn:aws:sns:us-west-2:{ACCOUNT}:escalating-reminders-alerts"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Evaluating the component in isolation
+
+
+def stack_config(stack: str, **overrides: Any) -> StackConfig:
+    return load(load_stack_config(stack, overrides or None))
+
+
+def _program(cfg: StackConfig, holder: dict[str, Any]):
+    def program() -> None:
+        d = Deployment.from_config(cfg, account_id=ACCOUNT)
+        # Fake upstream tiers: real (mock) resources, so their ids are unknown at preview.
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.20.0.0/16")
+        subnets = [
+            aws.ec2.Subnet(f"private-{n}", vpc_id=vpc.id, cidr_block=f"10.20.{n}.0/24") for n in range(2)
+        ]
+        app_sg = aws.ec2.SecurityGroup("app-sg", vpc_id=vpc.id)
+        cluster = aws.ecs.Cluster("cluster", name=d.prefix)
+        secrets_key = aws.kms.Key("secrets-kms", enable_key_rotation=True)
+        topic = aws.sns.Topic("alerts", name="escalating-reminders-alerts")
+        backups = Backups(
+            "backups",
+            BackupsArgs(
+                deployment=d,
+                config=cfg.backups,
+                postgres_major_version=cfg.postgres.major_version,
+                database_name=cfg.postgres.database_name,
+                database_user=cfg.postgres.username,
+                database_secret_name=d.secret_name("DATABASE"),
+                secrets_kms_key_arn=secrets_key.arn,
+                cluster_name=d.prefix,
+                cluster_arn=cluster.arn,
+                subnet_ids=[s.id for s in subnets],
+                security_group_id=app_sg.id,
+                alarm_topic_arn=topic.arn,
+                log_retention_days=cfg.effective_log_retention_days,
+            ),
+        )
+        holder["backups"] = backups
+        pulumi.export("backupBucket", backups.bucket_name)
+        pulumi.export("restoreCommand", backups.restore_command)
+        pulumi.export("backupNowCommand", backups.backup_now_command)
+
+    return program
+
+
+@cache
+def isolated(stack: str, preview: bool) -> tuple[Evaluation, Backups]:
+    holder: dict[str, Any] = {}
+    ev = run_program(_program(stack_config(stack), holder), stack=stack, preview=preview)
+    assert ev.error is None, ev.error
+    return ev, holder["backups"]
+
+
+def prefix(stack: str) -> str:
+    return f"escalating-reminders-{stack}"
+
+
+def bucket_name(stack: str) -> str:
+    return f"{prefix(stack)}-backups-{ACCOUNT}"
+
+
+def primary_bucket(ev: Evaluation) -> RecordedResource:
+    return ev.one(BUCKET, "backups-bucket")
+
+
+def companion(ev: Evaluation, type_: str, bucket: RecordedResource) -> RecordedResource:
+    """The one resource of ``type_`` whose ``bucket`` input comes from ``bucket``."""
+    found = [r for r in ev.of_type(type_) if r.property_dependencies.get("bucket") == [bucket.urn]]
+    assert len(found) == 1, f"{type_} of {bucket.name}: {[r.name for r in found]}"
+    return found[0]
+
+
+def policy_doc(resource: RecordedResource, key: str = "policy") -> dict[str, Any]:
+    value = resource.inputs[key]
+    assert value != UNKNOWN, f"{resource.name}.{key} is unknown"
+    return json.loads(value)
+
+
+def statements(resource: RecordedResource) -> list[dict[str, Any]]:
+    return policy_doc(resource)["Statement"]
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def resources(statement: dict[str, Any]) -> list[str]:
+    value = statement["Resource"]
+    return [value] if isinstance(value, str) else list(value)
+
+
+def role_policies(ev: Evaluation, role_name: str) -> list[RecordedResource]:
+    role = ev.one(ROLE, role_name)
+    return [p for p in ev.of_type(ROLE_POLICY) if p.property_dependencies.get("role") == [role.urn]]
+
+
+def container(ev: Evaluation, task_name: str) -> dict[str, Any]:
+    task = ev.one(TASK_DEF, task_name)
+    raw = task.inputs["containerDefinitions"]
+    assert raw != UNKNOWN and isinstance(raw, str), "containerDefinitions must be literal at preview"
+    (only,) = json.loads(raw)
+    return only
+
+
+def env_of(c: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in c["environment"]}
+
+
+def replica_resources(ev: Evaluation) -> list[RecordedResource]:
+    return [r for r in ev.resources if "replica" in r.name or "replication" in r.name]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bucket
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_is_literal_tagged_and_protected_in_production_only(stack: str) -> None:
+    ev, backups = isolated(stack, True)
+    bucket = primary_bucket(ev)
+    prod = stack == "production"
+    assert bucket.inputs["bucket"] == bucket_name(stack) == backups.bucket
+    assert bucket.inputs["tags"]["purpose"] == "backups"
+    assert bucket.inputs["tags"]["environment"] == stack
+    assert (bucket.protect, bucket.retain_on_delete) == (prod, prod)
+    assert bucket.inputs["forceDestroy"] is (not prod)
+    assert bucket.parent == ev.one(COMPONENT).urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_versioning_public_access_block_and_ownership(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    bucket = primary_bucket(ev)
+    assert companion(ev, VERSIONING, bucket).inputs["versioningConfiguration"] == {"status": "Enabled"}
+    pab = companion(ev, PAB, bucket).inputs
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert [pab[f] for f in flags] == [True, True, True, True]
+    assert companion(ev, OWNERSHIP, bucket).inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_encryption_is_sse_kms_with_the_rotating_customer_key(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    bucket = primary_bucket(ev)
+    key = ev.one(KMS_KEY, "backups-kms")
+    (rule,) = companion(ev, SSE, bucket).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key.outputs["arn"],
+    }
+    assert rule["bucketKeyEnabled"] is True
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["tags"]["purpose"] == "backups"
+    prod = stack == "production"
+    assert (key.protect, key.retain_on_delete) == (prod, prod)
+    alias = ev.one(KMS_ALIAS, "backups-kms-alias")
+    assert alias.inputs["name"] == f"alias/{prefix(stack)}/backups"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_policy_denies_every_non_tls_request(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    (statement,) = statements(companion(ev, BUCKET_POLICY, primary_bucket(ev)))
+    arn = f"arn:aws:s3:::{bucket_name(stack)}"
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert sorted(resources(statement)) == [arn, f"{arn}/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _lifecycle(ev: Evaluation, bucket: RecordedResource) -> dict[str, dict[str, Any]]:
+    rules = companion(ev, LIFECYCLE, bucket).inputs["rules"]
+    assert all(r["status"] == "Enabled" for r in rules)
+    return {r["id"]: r for r in rules}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_lifecycle_expires_dumps_after_retention_days(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    cfg = stack_config(stack)
+    assert cfg.backups.retention_days == 30  # seed 004
+    rules = _lifecycle(ev, primary_bucket(ev))
+    assert rules["expire-dumps"]["expiration"] == {"days": 30}
+    assert rules["expire-dumps"]["noncurrentVersionExpiration"] == {"noncurrentDays": 7}
+    aborted = rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]
+    assert aborted == {"daysAfterInitiation": 1}
+    assert rules["remove-expired-delete-markers"]["expiration"] == {"expiredObjectDeleteMarker": True}
+
+
+def test_lifecycle_follows_the_configured_retention() -> None:
+    cfg = stack_config("staging", **{"saas-backend:backups": {"retentionDays": 45}})
+    ev = run_program(_program(cfg, {}), preview=True)
+    assert ev.error is None
+    assert _lifecycle(ev, primary_bucket(ev))["expire-dumps"]["expiration"] == {"days": 45}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cross-region copy
+
+
+def test_staging_has_no_copy_at_all() -> None:
+    ev, backups = isolated("staging", True)
+    assert ev.of_type(PROVIDER) == []
+    assert ev.of_type(REPLICATION) == []
+    assert len(ev.of_type(BUCKET)) == 1 and len(ev.of_type(KMS_KEY)) == 2  # + the fake secrets key
+    assert replica_resources(ev) == []
+    assert [r for r in ev.resources if (r.inputs.get("tags") or {}).get("purpose") == "backups-replica"] == []
+    assert backups.replica_bucket_name is None and backups.replica_region is None
+
+
+def test_production_copies_to_the_copy_region_through_its_own_provider() -> None:
+    ev, backups = isolated("production", True)
+    cfg = stack_config("production")
+    assert cfg.backups.copy_region == "us-east-2" != cfg.aws_region
+    provider = ev.one(PROVIDER)
+    assert provider.inputs["region"] == "us-east-2"
+    assert provider.parent == ev.one(COMPONENT).urn
+    replica = ev.one(BUCKET, "backups-replica")
+    replica_key = ev.one(KMS_KEY, "backups-replica-kms")
+    # Everything of the copy lives in the second region (its provider); nothing else does.
+    in_copy_region = {r.name for r in ev.resources if r.provider.startswith(provider.urn + "::")}
+    assert in_copy_region == {
+        "backups-replica",
+        "backups-replica-kms",
+        "backups-replica-kms-alias",
+        "backups-replica-ownership",
+        "backups-replica-pab",
+        "backups-replica-versioning",
+        "backups-replica-sse",
+        "backups-replica-policy",
+        "backups-replica-lifecycle",
+    }
+    assert replica.inputs["bucket"] == f"{bucket_name('production')}-us-east-2"
+    assert replica.inputs["tags"]["purpose"] == "backups-replica"
+    assert (replica.protect, replica.retain_on_delete) == (True, True)
+    assert replica.inputs["forceDestroy"] is False
+    assert (replica_key.protect, replica_key.inputs["enableKeyRotation"]) == (True, True)
+    assert backups.replica_region == "us-east-2"
+
+
+def test_production_replica_has_the_same_protections_as_the_primary() -> None:
+    ev, _ = isolated("production", False)
+    replica = ev.one(BUCKET, "backups-replica")
+    replica_key = ev.one(KMS_KEY, "backups-replica-kms")
+    assert companion(ev, VERSIONING, replica).inputs["versioningConfiguration"] == {"status": "Enabled"}
+    pab = companion(ev, PAB, replica).inputs
+    assert all(pab[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"))
+    assert pab["restrictPublicBuckets"] is True
+    (rule,) = companion(ev, SSE, replica).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": replica_key.outputs["arn"],
+    }
+    (tls,) = statements(companion(ev, BUCKET_POLICY, replica))
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert _lifecycle(ev, replica) == _lifecycle(ev, primary_bucket(ev))
+
+
+def test_production_replication_config_copies_sse_kms_objects_and_delete_markers() -> None:
+    ev, _ = isolated("production", False)
+    config = ev.one(REPLICATION)
+    source, replica = primary_bucket(ev), ev.one(BUCKET, "backups-replica")
+    assert config.inputs["bucket"] == source.id
+    assert config.inputs["role"] == ev.one(ROLE, "backups-replication-role").outputs["arn"]
+    (rule,) = config.inputs["rules"]
+    assert rule["status"] == "Enabled"
+    assert rule["filter"] == {"prefix": ""}
+    assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+    assert rule["destination"]["bucket"] == replica.outputs["arn"]
+    replica_key_arn = ev.one(KMS_KEY, "backups-replica-kms").outputs["arn"]
+    assert rule["destination"]["encryptionConfiguration"] == {"replicaKmsKeyId": replica_key_arn}
+    # Replication needs versioning on both buckets first.
+    versionings = {companion(ev, VERSIONING, b).urn for b in (source, replica)}
+    assert versionings <= set(config.dependencies)
+
+
+def test_replication_role_reads_only_the_source_and_writes_only_the_replica() -> None:
+    ev, _ = isolated("production", False)
+    source = f"arn:aws:s3:::{bucket_name('production')}"
+    replica = f"{source}-us-east-2"
+    role = ev.one(ROLE, "backups-replication-role")
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "s3.amazonaws.com"
+    }
+    granted: dict[str, set[str]] = {}
+    for policy in role_policies(ev, "backups-replication-role"):
+        for statement in statements(policy):
+            assert statement["Effect"] == "Allow"
+            for resource in resources(statement):
+                granted.setdefault(resource, set()).update(actions(statement))
+    source_key = ev.one(KMS_KEY, "backups-kms").outputs["arn"]
+    replica_key = ev.one(KMS_KEY, "backups-replica-kms").outputs["arn"]
+    assert granted == {
+        source: {"s3:GetReplicationConfiguration", "s3:ListBucket"},
+        f"{source}/*": {
+            "s3:GetObjectVersionAcl",
+            "s3:GetObjectVersionForReplication",
+            "s3:GetObjectVersionTagging",
+        },
+        f"{replica}/*": {"s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"},
+        source_key: {"kms:Decrypt"},
+        replica_key: {"kms:Encrypt"},
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Image and task definitions
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_image_is_built_from_pg_backup_with_the_postgres_major(stack: str) -> None:
+    ev, backups = isolated(stack, True)
+    image = ev.one(DOCKER_IMAGE)
+    build = image.inputs["build"]
+    assert (
+        build["args"] == {"PG_MAJOR": str(stack_config(stack).postgres.major_version)} == {"PG_MAJOR": "15"}
+    )
+    assert Path(build["context"]) == Path("images/pg-backup")
+    assert build["platform"] == "linux/arm64"
+    registry = f"{ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com"
+    assert re.fullmatch(rf"{registry}/{prefix(stack)}/pg-backup:sha-[0-9a-f]{{12}}", backups.image_ref)
+    assert image.inputs["imageName"] == backups.image_ref
+    repo = ev.one("aws:ecr/repository:Repository")
+    assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+    for task in ("backups-backup-task", "backups-restore-task"):
+        assert container(ev, task)["image"] == backups.image_ref
+        assert ev.one(TASK_DEF, task).inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+        assert image.urn in ev.one(TASK_DEF, task).dependencies  # the push precedes the task definition
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_backup_task_definition(stack: str) -> None:
+    ev, backups = isolated(stack, True)
+    task = ev.one(TASK_DEF, "backups-backup-task")
+    assert task.inputs["family"] == f"{prefix(stack)}-backup"
+    assert task.inputs["tags"]["role"] == "backup"
+    assert task.inputs["requiresCompatibilities"] == ["FARGATE"]
+    assert task.inputs["networkMode"] == "awsvpc"
+    c = container(ev, "backups-backup-task")
+    assert c["name"] == "pg-backup" and c["essential"] is True
+    assert env_of(c) == {
+        "MODE": "backup",
+        "AWS_REGION": "us-west-2",
+        "BACKUP_BUCKET": bucket_name(stack),
+        "BACKUP_PREFIX": "postgres/",
+        "BACKUP_KMS_KEY_ID": f"arn:aws:kms:us-west-2:{ACCOUNT}:alias/{prefix(stack)}/backups",
+        "PGDATABASE": "escalating_reminders",
+        "PGPORT": "5432",
+        "PGSSLMODE": "require",
+        "PGUSER": "app",
+    }
+    assert "command" not in c and "entryPoint" not in c
+    assert c["logConfiguration"]["logDriver"] == "awslogs"
+    assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/backup"
+    assert backups.schedule_name == f"{prefix(stack)}-backup"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("task", ["backups-backup-task", "backups-restore-task"])
+def test_database_host_and_password_only_through_secrets(stack: str, task: str) -> None:
+    ev, _ = isolated(stack, True)
+    c = container(ev, task)
+    secret = f"arn:aws:secretsmanager:us-west-2:{ACCOUNT}:secret:escalating-reminders/{stack}/DATABASE"
+    assert c["secrets"] == [
+        {"name": "PGHOST", "valueFrom": f"{secret}:host::"},
+        {"name": "PGPASSWORD", "valueFrom": f"{secret}:password::"},
+    ]
+    env = env_of(c)
+    assert not {"PGHOST", "PGPASSWORD"} & set(env)
+    assert [name for name in env if is_secret_name(name)] == []
+    # Nothing carries a password: no `password=` anywhere (pg-backup refuses such arguments), and the only
+    # mention of PGPASSWORD is its `secrets` entry.
+    raw = ev.one(TASK_DEF, task).inputs["containerDefinitions"]
+    assert "password=" not in raw.lower()
+    assert raw.count("PGPASSWORD") == 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_restore_task_definition(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    task = ev.one(TASK_DEF, "backups-restore-task")
+    assert task.inputs["family"] == f"{prefix(stack)}-restore"
+    assert task.inputs["tags"]["role"] == "restore"
+    assert task.inputs["ephemeralStorage"] == {"sizeInGib": 100}
+    c = container(ev, "backups-restore-task")
+    env = env_of(c)
+    assert env["MODE"] == "restore"
+    assert env["BACKUP_BUCKET"] == bucket_name(stack)
+    assert "BACKUP_KMS_KEY_ID" not in env
+    assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/restore"
+    # Creates the target database when missing, then hands over to the image's entrypoint (MODE restore).
+    shell = c["entryPoint"]
+    assert shell[:2] == ["/bin/sh", "-c"]
+    assert shell[2].endswith("exec /usr/local/bin/pg-backup")
+    assert 'createdb --no-password -- "$RESTORE_TARGET_DATABASE"' in shell[2]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_log_groups_have_the_stack_retention(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    groups = {r.inputs["name"]: r.inputs["retentionInDays"] for r in ev.of_type(LOG_GROUP)}
+    days = 90 if stack == "production" else 14
+    assert groups == {f"/ecs/{prefix(stack)}/backup": days, f"/ecs/{prefix(stack)}/restore": days}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# IAM
+
+
+def _grants(ev: Evaluation, role_name: str) -> list[dict[str, Any]]:
+    found = [s for p in role_policies(ev, role_name) for s in statements(p)]
+    assert found and all(s["Effect"] == "Allow" for s in found)
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_backup_task_role_writes_only_under_the_dump_prefix(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    objects = f"arn:aws:s3:::{bucket_name(stack)}/postgres/escalating_reminders/*"
+    s3 = [s for s in _grants(ev, "backups-backup-task-role") if any(a.startswith("s3:") for a in actions(s))]
+    assert {a for s in s3 for a in actions(s)} == {
+        "s3:PutObject",  # the dump
+        "s3:AbortMultipartUpload",  # a failed streamed upload
+        "s3:GetObject",  # head-object verification
+        "s3:DeleteObject",  # remove a truncated dump
+    }
+    assert {r for s in s3 for r in resources(s)} == {objects}
+    kms = [s for s in _grants(ev, "backups-backup-task-role") if s not in s3]
+    key_arn = ev.one(KMS_KEY, "backups-kms").outputs["arn"]
+    assert [(actions(s), resources(s)) for s in kms] == [({"kms:GenerateDataKey", "kms:Decrypt"}, [key_arn])]
+    assert kms[0]["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-west-2.amazonaws.com"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_backup_task_role_s3_policy_is_literal_at_preview(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    (s3_policy,) = [
+        p for p in role_policies(ev, "backups-backup-task-role") if p.inputs["name"] == "write-dumps"
+    ]
+    assert {a for s in statements(s3_policy) for a in actions(s)} <= {
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:GetObject",
+        "s3:DeleteObject",
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_restore_task_role_only_reads_dumps(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    grants = _grants(ev, "backups-restore-task-role")
+    key_arn = ev.one(KMS_KEY, "backups-kms").outputs["arn"]
+    assert sorted((sorted(actions(s)), resources(s)) for s in grants) == [
+        (["kms:Decrypt"], [key_arn]),
+        (["s3:GetObject"], [f"arn:aws:s3:::{bucket_name(stack)}/postgres/*"]),
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_execution_role_reads_exactly_the_database_secret(stack: str) -> None:
+    ev, backups = isolated(stack, False)
+    grants = _grants(ev, "backups-execution-role")
+    by_sid = {s["Sid"]: s for s in grants}
+    secret = by_sid["ReadDatabaseSecret"]
+    assert actions(secret) == {"secretsmanager:GetSecretValue"}
+    assert resources(secret) == [
+        f"arn:aws:secretsmanager:us-west-2:{ACCOUNT}:secret:escalating-reminders/{stack}/DATABASE-??????"
+    ]
+    secret_actions = {a for s in grants for a in actions(s) if a.startswith("secretsmanager:")}
+    assert secret_actions == {"secretsmanager:GetSecretValue"}
+    decrypt = by_sid["DecryptDatabaseSecret"]
+    assert resources(decrypt) == [ev.one(KMS_KEY, "secrets-kms").outputs["arn"]]
+    assert decrypt["Condition"]["StringEquals"] == {
+        "kms:ViaService": "secretsmanager.us-west-2.amazonaws.com"
+    }
+    assert resources(by_sid["EcrPull"]) == [backups.image.repository_arn]
+    task = ev.one(TASK_DEF, "backups-backup-task")
+    assert task.inputs["executionRoleArn"] == ev.one(ROLE, "backups-execution-role").outputs["arn"]
+    assert task.inputs["taskRoleArn"] == ev.one(ROLE, "backups-backup-task-role").outputs["arn"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Schedule
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_schedule_runs_the_backup_daily_at_one_utc_on_fargate(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    schedule = ev.one(SCHEDULE).inputs
+    assert schedule["name"] == f"{prefix(stack)}-backup"
+    assert schedule["scheduleExpression"] == "cron(0 1 * * ? *)"  # seed 004: daily 01:00
+    assert schedule["scheduleExpressionTimezone"] == "UTC"
+    assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
+    assert schedule["state"] == "ENABLED"
+    target = schedule["target"]
+    assert target["arn"] == ev.one("aws:ecs/cluster:Cluster").outputs["arn"]
+    assert target["roleArn"] == ev.one(ROLE, "backups-scheduler-role").outputs["arn"]
+    ecs = target["ecsParameters"]
+    assert ecs["taskDefinitionArn"] == ev.one(TASK_DEF, "backups-backup-task").outputs["arn"]
+    assert ecs["launchType"] == "FARGATE"
+    assert ecs["taskCount"] == 1
+    subnets = [ev.one("aws:ec2/subnet:Subnet", f"private-{n}").id for n in range(2)]
+    assert ecs["networkConfiguration"] == {
+        "subnets": subnets,
+        "securityGroups": [ev.one("aws:ec2/securityGroup:SecurityGroup", "app-sg").id],
+        "assignPublicIp": False,
+    }
+    assert target["retryPolicy"] == {"maximumRetryAttempts": 2, "maximumEventAgeInSeconds": 3600}
+    assert target["deadLetterConfig"] == {"arn": ev.one(QUEUE).outputs["arn"]}
+
+
+def test_schedule_follows_the_configured_expression() -> None:
+    cfg = stack_config("staging", **{"saas-backend:backups": {"schedule": "cron(30 2 * * ? *)"}})
+    ev = run_program(_program(cfg, {}), preview=True)
+    assert ev.error is None
+    schedule = ev.one(SCHEDULE).inputs
+    assert (schedule["scheduleExpression"], schedule["scheduleExpressionTimezone"]) == (
+        "cron(30 2 * * ? *)",
+        "UTC",
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    role = ev.one(ROLE, "backups-scheduler-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    by_sid = {s["Sid"]: s for s in _grants(ev, "backups-scheduler-role")}
+    assert set(by_sid) == {"RunBackupTask", "PassBackupRoles", "DeadLetter"}
+    run = by_sid["RunBackupTask"]
+    assert actions(run) == {"ecs:RunTask"}
+    assert resources(run) == [f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-backup:*"]
+    assert run["Condition"] == {
+        "ArnEquals": {"ecs:cluster": f"arn:aws:ecs:us-west-2:{ACCOUNT}:cluster/{prefix(stack)}"}
+    }
+    passing = by_sid["PassBackupRoles"]
+    assert actions(passing) == {"iam:PassRole"}
+    role_names = {
+        ev.one(ROLE, n).inputs["name"] for n in ("backups-execution-role", "backups-backup-task-role")
+    }
+    assert sorted(resources(passing)) == sorted(f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in role_names)
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    dlq = by_sid["DeadLetter"]
+    assert (actions(dlq), resources(dlq)) == (
+        {"sqs:SendMessage"},
+        [f"arn:aws:sqs:us-west-2:{ACCOUNT}:{prefix(stack)}-backup-dlq"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Alarms
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_failed_backup_task_notifies_the_topic(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    rule = ev.one(EVENT_RULE)
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["source"] == ["aws.ecs"]
+    assert pattern["detail-type"] == ["ECS Task State Change"]
+    detail = pattern["detail"]
+    assert detail["lastStatus"] == ["STOPPED"]
+    assert detail["clusterArn"] == [f"arn:aws:ecs:us-west-2:{ACCOUNT}:cluster/{prefix(stack)}"]
+    family = f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-backup:"
+    assert detail["taskDefinitionArn"] == [{"prefix": family}]
+    assert {"containers": {"exitCode": [{"anything-but": 0}]}} in detail["$or"]
+    assert {"stopCode": ["TaskFailedToStart"]} in detail["$or"]
+    target = ev.one(EVENT_TARGET).inputs
+    assert target["arn"] == ev.one("aws:sns/topic:Topic").outputs["arn"]
+    assert target["rule"] == rule.outputs["name"]
+    assert "<reason>" in json.loads(target["inputTransformer"]["inputTemplate"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_missing_dump_alarm_after_26_hours_without_a_verified_dump(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    namespace = f"{prefix(stack)}/Backups"
+    metric_filter = ev.one(METRIC_FILTER).inputs
+    assert metric_filter["logGroupName"] == f"/ecs/{prefix(stack)}/backup"
+    assert metric_filter["metricTransformation"] == {
+        "name": "BackupSucceeded",
+        "namespace": namespace,
+        "value": "1",
+    }
+    alarm = ev.one(ALARM, "backups-missing-alarm").inputs
+    assert stack_config(stack).backups.missing_dump_alarm_hours == 26
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
+        namespace,
+        "BackupSucceeded",
+        "Sum",
+    )
+    assert alarm["period"] * alarm["evaluationPeriods"] == 26 * 3600
+    assert alarm["datapointsToAlarm"] == alarm["evaluationPeriods"]
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["treatMissingData"] == "breaching"
+    topic = ev.one("aws:sns/topic:Topic").outputs["arn"]
+    assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
+
+
+def test_success_metric_filter_matches_the_line_the_script_prints() -> None:
+    """The filter's JSON selector must match pg-backup.sh's one success line (the image's contract)."""
+    ev, _ = isolated("staging", True)
+    pattern = ev.one(METRIC_FILTER).inputs["pattern"]
+    match = re.fullmatch(r'\{ \$\.(\w+) = "(\w+)" \}', pattern)
+    assert match is not None
+    script = (REPO_ROOT / "images/pg-backup/pg-backup.sh").read_text()
+    printed = re.search(r"printf '(\{\"event\":\"pg_backup_complete\"[^']*)\\n'", script)
+    assert printed is not None
+    field, value = match.groups()
+    assert f'"{field}":"{value}"' in printed.group(1)
+
+
+def test_missing_dump_alarm_follows_the_configured_hours() -> None:
+    cfg = stack_config("staging", **{"saas-backend:backups": {"missingDumpAlarmHours": 50}})
+    ev = run_program(_program(cfg, {}), preview=True)
+    assert ev.error is None
+    alarm = ev.one(ALARM, "backups-missing-alarm").inputs
+    assert alarm["period"] * alarm["evaluationPeriods"] == 50 * 3600
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_dead_letter_queue_alarm(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    alarm = ev.one(ALARM, "backups-dlq-alarm").inputs
+    assert alarm["dimensions"] == {"QueueName": f"{prefix(stack)}-backup-dlq"}
+    assert ev.one(QUEUE).inputs["name"] == f"{prefix(stack)}-backup-dlq"
+    assert ev.one(QUEUE).inputs["sqsManagedSseEnabled"] is True
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["alarmActions"] == [ev.one("aws:sns/topic:Topic").outputs["arn"]]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Operator commands
+
+
+def _command_parts(command: str) -> dict[str, str]:
+    import shlex
+
+    words = shlex.split(command)
+    assert words[:3] == ["aws", "ecs", "run-task"]
+    return dict(zip(words[3::2], words[4::2], strict=True))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_restore_command_restores_a_named_dump_into_a_target_database(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    parts = _command_parts(ev.outputs["restoreCommand"])
+    subnets = ",".join(ev.one("aws:ec2/subnet:Subnet", f"private-{n}").id or "" for n in range(2))
+    sg = ev.one("aws:ec2/securityGroup:SecurityGroup", "app-sg").id
+    assert parts["--cluster"] == prefix(stack)
+    assert parts["--task-definition"] == f"{prefix(stack)}-restore"
+    assert parts["--launch-type"] == "FARGATE"
+    assert parts["--region"] == "us-west-2"
+    assert parts["--network-configuration"] == (
+        f"awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{sg}],assignPublicIp=DISABLED}}"
+    )
+    (override,) = json.loads(parts["--overrides"])["containerOverrides"]
+    assert override["name"] == "pg-backup"
+    assert {e["name"]: e["value"] for e in override["environment"]} == {
+        "RESTORE_KEY": "<RESTORE_KEY>",
+        "RESTORE_TARGET_DATABASE": "<RESTORE_TARGET_DATABASE>",
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_backup_now_command_runs_the_backup_task_like_the_schedule(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    parts = _command_parts(ev.outputs["backupNowCommand"])
+    assert parts["--task-definition"] == f"{prefix(stack)}-backup"
+    assert parts["--cluster"] == prefix(stack)
+    assert "--overrides" not in parts
+    assert ev.outputs["backupBucket"] == bucket_name(stack)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Validation
+
+
+def _args(**overrides: Any) -> BackupsArgs:
+    cfg = stack_config("production")
+    d = Deployment.from_config(cfg, account_id=ACCOUNT)
+    values: dict[str, Any] = {
+        "deployment": d,
+        "config": cfg.backups,
+        "postgres_major_version": 15,
+        "database_name": "app",
+        "database_user": "app",
+        "database_secret_name": d.secret_name("DATABASE"),
+        "secrets_kms_key_arn": "arn:aws:kms:us-west-2:123456789012:key/x",
+        "cluster_name": d.prefix,
+        "cluster_arn": "arn:aws:ecs:us-west-2:123456789012:cluster/x",
+        "subnet_ids": ["subnet-1"],
+        "security_group_id": "sg-1",
+        "alarm_topic_arn": TOPIC_ARN,
+        **overrides,
+    }
+    return BackupsArgs(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"config": stack_config("staging").backups},
+            "Backups: config.copy_region is None; production copies every dump to a second region",
+        ),
+        ({"database_secret_name": "other-app/production/DATABASE"}, "Backups: database_secret_name is"),
+        ({"postgres_major_version": 14}, "Backups: postgres_major_version is 14; must be 15, 16 or 17"),
+        ({"subnet_ids": []}, "Backups: subnet_ids is []"),
+        ({"log_retention_days": 10}, "Backups: log_retention_days is 10"),
+        (
+            {"deployment": Deployment("a" * 32, "production", "us-west-2", ACCOUNT)},
+            "Backups: bucket name is",
+        ),
+    ],
+)
+def test_invalid_inputs_fail_with_one_line(overrides: dict[str, Any], message: str) -> None:
+    args = _args(**overrides)
+
+    def program() -> None:
+        Backups("backups", args)
+
+    ev = run_program(program, preview=True)
+    assert ev.error is not None and message in ev.error and "\n" not in ev.error
+    assert ev.resources == []
+
+
+def test_module_constants_match_the_image_contract() -> None:
+    readme = (REPO_ROOT / "images/pg-backup/README.md").read_text()
+    assert f"| `BACKUP_PREFIX` | all | no | `{backups_module.BACKUP_PREFIX}` |" in readme
+    assert backups_module.IMAGE_CONTEXT == "images/pg-backup"
