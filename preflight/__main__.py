@@ -29,6 +29,17 @@ def main(argv: list[str] | None = None) -> int:
         default="preview",
         help="preview: computed values unknown, as in `pulumi preview`; up: mocks answer realistic outputs",
     )
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: the whole report (diagram, cost, deploy time, ...) for a PR comment or job summary",
+    )
+    parser.add_argument(
+        "--export-tfplan",
+        metavar="PATH",
+        help="also write the recorded resources as Terraform-plan JSON (for Checkov) to PATH",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -40,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"preflight: stack {args.stack} failed: {evaluation.error}", file=sys.stderr)
         return 1
 
+    if args.export_tfplan:
+        from .terraform import write_plan
+
+        write_plan(evaluation, args.export_tfplan)
+    if args.format == "markdown":
+        print(report.markdown(evaluation, args.stack, args.mode), end="")
+        return 0
+
     out = sys.stdout
     print(f"# preflight {args.stack} ({args.mode}); stacks: {', '.join(available_stacks())}", file=out)
     print("\n## Resources", file=out)
@@ -50,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=out)
     print("\n## Outputs", file=out)
     for line in report.outputs_lines(evaluation):
+        print(line, file=out)
+    sections = report.analysis_sections(evaluation, report.cloudflare_plan(args.stack))
+    for line in report.text_lines(sections):
         print(line, file=out)
     return 0
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from . import cost, deploytime, diagram
 from .engine import Evaluation
 from .model import SECRET_SIG, UNKNOWN, RecordedResource
+from .stackfile import StackFileError, load_stack_config, project_name
 
 # Per type, the inputs worth showing in the tree (engine names).
 KEY_PROPS: dict[str, tuple[str, ...]] = {
@@ -104,3 +108,84 @@ def outputs_lines(evaluation: Evaluation) -> list[str]:
         f"{k} = {'[secret]' if k in evaluation.secret_outputs else show_value(v)}"
         for k, v in sorted(evaluation.outputs.items())
     ]
+
+
+# --- analysis sections (diagram, cost, deploy time) and the markdown report -----------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One report section. ``kind``: "lines" (plain lines), "mermaid" (a diagram) or "code" (preformatted)."""
+
+    title: str
+    lines: list[str]
+    kind: str = "lines"
+
+
+def cloudflare_plan(stack: str) -> str | None:
+    """Cloudflare plan of ``stack`` (``saas-backend:edge.plan``, default free); None without a stack file."""
+    try:
+        config = load_stack_config(stack)
+    except StackFileError:
+        return None
+    edge = json.loads(config.get(f"{project_name()}:edge", "{}") or "{}")
+    return str(edge.get("plan", "free")) if isinstance(edge, dict) else "free"
+
+
+def analysis_sections(evaluation: Evaluation, plan: str | None = None) -> list[Section]:
+    """Topology diagram, estimated monthly cost and estimated fresh-deploy time of an evaluation."""
+    return [
+        Section("Topology", diagram.mermaid(evaluation.resources).splitlines(), "mermaid"),
+        Section(
+            "Estimated monthly cost", cost.cost_lines(cost.estimate(evaluation.resources, plan=plan)), "code"
+        ),
+        Section(
+            "Estimated fresh-deploy time",
+            deploytime.deploytime_lines(deploytime.estimate(evaluation.resources)),
+            "code",
+        ),
+    ]
+
+
+def text_lines(sections: Sequence[Section]) -> list[str]:
+    lines: list[str] = []
+    for section in sections:
+        lines += ["", f"## {section.title}", *section.lines]
+    return lines
+
+
+def markdown(
+    evaluation: Evaluation,
+    stack: str,
+    mode: str,
+    *,
+    policy: Section | None = None,
+    sections: Sequence[Section] = (),
+) -> str:
+    """The whole report as GitHub-flavoured markdown, for a PR comment or the job summary.
+
+    ``policy`` is the policy-verdicts section (the CLI passes it when the pack ran); ``sections`` are
+    appended after the built-in ones (topology, cost, deploy time).
+    """
+    custom = len(evaluation.custom)
+    out = [
+        f"# preflight `{stack}` ({mode})",
+        "",
+        f"{custom} resources, {len(evaluation.resources) - custom} components.",
+    ]
+    all_sections = [
+        policy or Section("Policy verdicts", ["policy pack not run in this report"]),
+        *analysis_sections(evaluation, cloudflare_plan(stack)),
+        Section("Resources", tree_lines(evaluation), "code"),
+        Section("Outputs", outputs_lines(evaluation), "code"),
+        *sections,
+    ]
+    for section in all_sections:
+        out += ["", f"## {section.title}", ""]
+        if section.kind == "mermaid":
+            out += ["```mermaid", *section.lines, "```"]
+        elif section.kind == "code":
+            out += ["```text", *section.lines, "```"]
+        else:
+            out += [f"- {line}" for line in section.lines]
+    return "\n".join(out) + "\n"
