@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from components.common import Deployment
 from components.config import StackConfig, load
 from policies.saas_guardrails.ecs import is_secret_name
 from preflight import mocks
+from preflight.analyzer import DEFAULT_PACK_DIR, PackProcess, start_pack
 from preflight.engine import Evaluation, run_program
 from preflight.model import UNKNOWN, RecordedResource
 from preflight.stackfile import REPO_ROOT, load_stack_config
@@ -791,3 +793,26 @@ def test_module_constants_match_the_image_contract() -> None:
     readme = (REPO_ROOT / "images/pg-backup/README.md").read_text()
     assert f"| `BACKUP_PREFIX` | all | no | `{backups_module.BACKUP_PREFIX}` |" in readme
     assert backups_module.IMAGE_CONTEXT == "images/pg-backup"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Policy pack
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PackProcess]:
+    with start_pack(DEFAULT_PACK_DIR) as process:
+        process.configure()
+        yield process
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+@pytest.mark.parametrize("stack", STACKS)
+def test_component_passes_the_policy_pack(pack: PackProcess, stack: str, preview: bool) -> None:
+    """No violation on the component's resources, and none skipped for an unknown value at preview."""
+    ev, _ = isolated(stack, preview)
+    component = ev.one(COMPONENT).urn
+    ours = {r.urn for r in ev.resources if r.urn == component or f"{COMPONENT}$" in r.urn}
+    violations = [v for v in pack.analyze(ev.resources) if v.urn in ours]
+    assert violations == []
+    assert len(ours) > 30
