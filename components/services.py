@@ -266,7 +266,8 @@ class ApiService(AppService):
     """HTTP API: target group on the ALB, autoscaled between min and max replicas on CPU and memory.
 
     Adds: ``autoscaling_target``, ``cpu_policy``, ``memory_policy``, ``scaling_resource_id`` *plain*,
-    ``port`` *plain*, ``migrate_command`` (Output[str]: the ``aws ecs run-task`` line for migrations).
+    ``port`` *plain*, ``migrate_command`` (Output[str]: the ``aws ecs run-task`` line for migrations),
+    ``migrate_targets`` (URNs to ``pulumi up --target`` before migrating).
     """
 
     role = "api"
@@ -355,6 +356,12 @@ class ApiService(AppService):
             subnet_ids=args.subnet_ids,
             security_group_id=args.security_group_id,
         )
+        # What `pulumi up --target` must update to register a new API revision before migrating
+        # (README "Database migrations"): the task definition and, for a built image, its build.
+        self.migrate_targets: list[pulumi.Output[str]] = [
+            self.task_definition.urn,
+            *(r.urn for r in args.cluster.build_dependencies[self.role]),
+        ]
         self._register(migrateCommand=self.migrate_command)
 
 
