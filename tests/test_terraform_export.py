@@ -1,0 +1,150 @@
+"""Terraform-plan JSON export: types, attribute shapes, references, and that Checkov reads it faithfully."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi_aws as aws
+import pytest
+
+from preflight import terraform
+from preflight.engine import Evaluation, run_program
+from preflight.model import SECRET_SIG, SECRET_SIG_VALUE, UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("camel", "snake"),
+    [("cidrIpv4", "cidr_ipv4"), ("kmsKeyId", "kms_key_id"), ("multiAz", "multi_az"), ("tags", "tags")],
+)
+def test_snake_case(camel: str, snake: str) -> None:
+    assert terraform.snake(camel) == snake
+
+
+@pytest.mark.parametrize(
+    ("plural", "single"),
+    [
+        ("default_actions", "default_action"),
+        ("capacity_provider_strategies", "capacity_provider_strategy"),
+        ("rules", "rule"),
+        ("ingress", "ingress"),
+        ("egress", "egress"),
+    ],
+)
+def test_block_names_are_singular(plural: str, single: str) -> None:
+    assert terraform.singular(plural) == single
+
+
+def test_attributes_become_terraform_shapes() -> None:
+    values, unknown = terraform.convert_attributes(
+        {
+            "storageEncrypted": True,
+            "allocatedStorage": 20.0,
+            "tags": {"environment": "staging", "Name": "x"},
+            "networkConfiguration": {"assignPublicIp": False, "securityGroups": [UNKNOWN]},
+            "defaultActions": [{"type": "forward", "targetGroupArn": UNKNOWN}],
+            "kmsKeyId": UNKNOWN,
+            "password": {SECRET_SIG: SECRET_SIG_VALUE, "value": "hunter2"},
+        }
+    )
+    assert values == {
+        "storage_encrypted": True,
+        "allocated_storage": 20,
+        "tags": {"environment": "staging", "Name": "x"},
+        "network_configuration": [{"assign_public_ip": False, "security_groups": []}],
+        "default_action": [{"type": "forward"}],
+        "password": "hunter2",
+    }
+    assert unknown == {
+        "network_configuration": [{"security_groups": [True]}],
+        "default_action": [{"target_group_arn": True}],
+        "kms_key_id": True,
+    }
+
+
+def _bucket_program() -> None:
+    bucket = aws.s3.Bucket("backups", bucket="acme-backups", tags={"purpose": "backups"})
+    aws.s3.BucketPublicAccessBlock(
+        "backups-pab",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    aws.s3.Bucket("lonely", bucket="acme-lonely")
+
+
+def test_property_dependencies_become_references() -> None:
+    plan = terraform.to_plan(run_program(_bucket_program, preview=True).resources)
+    config = {r["address"]: r for r in plan.document["configuration"]["root_module"]["resources"]}
+    pab = config["aws_s3_bucket_public_access_block.backups-pab"]
+    assert pab["expressions"]["bucket"] == {
+        "references": ["aws_s3_bucket.backups.id", "aws_s3_bucket.backups"]
+    }
+    assert pab["expressions"]["block_public_acls"] == {"constant_value": True}
+    planned = {r["address"]: r for r in plan.document["planned_values"]["root_module"]["resources"]}
+    assert "bucket" not in planned["aws_s3_bucket_public_access_block.backups-pab"]["values"]  # unknown
+    changes = {r["address"]: r for r in plan.document["resource_changes"]}
+    assert (
+        changes["aws_s3_bucket_public_access_block.backups-pab"]["change"]["after_unknown"]["bucket"] is True
+    )
+    assert planned["aws_s3_bucket.backups"]["values"]["tags"] == {"purpose": "backups"}
+    assert plan.unmapped == {}
+
+
+def test_unmapped_types_are_listed_not_dropped_silently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def program() -> None:
+        aws.sqs.Queue("jobs")
+        aws.s3.Bucket("b")
+
+    evaluation = run_program(program, preview=True)
+    plan = terraform.write_plan(evaluation, tmp_path / "plan.json")
+    assert plan.unmapped == {"aws:sqs/queue:Queue": ["jobs"]}
+    assert "aws:sqs/queue:Queue (jobs)" in capsys.readouterr().err
+    assert [r["type"] for r in json.loads((tmp_path / "plan.json").read_text())["resource_changes"]] == [
+        "aws_s3_bucket"
+    ]
+
+
+def test_every_type_of_the_stacks_is_mapped(stack: Evaluation) -> None:
+    plan = terraform.to_plan(stack.resources)
+    assert plan.unmapped == {}
+
+
+def test_skip_list_is_reviewed() -> None:
+    skips = terraform.load_skips()
+    assert len({s.check_id for s in skips}) == len(skips)
+    assert all(s.check_id.startswith(("CKV_", "CKV2_")) and s.justification for s in skips)
+
+
+def _rds_program() -> None:
+    common = {
+        "engine": "postgres",
+        "engine_version": "15",
+        "instance_class": "db.t4g.micro",
+        "allocated_storage": 20,
+    }
+    aws.rds.Instance("unencrypted", storage_encrypted=False, **common)
+    aws.rds.Instance(
+        "encrypted", storage_encrypted=True, kms_key_id="arn:aws:kms:us-west-2:1:key/k", **common
+    )
+    _bucket_program()
+
+
+def test_checkov_fails_the_bad_resource_and_passes_the_fixed_one(tmp_path: Path) -> None:
+    """One Checkov run: RDS storage encryption (CKV_AWS_16) and bucket <-> public access block (graph)."""
+    path = tmp_path / "plan.json"
+    terraform.write_plan(run_program(_rds_program, preview=True), path)
+    result = terraform.run_checkov([path], checks=["CKV_AWS_16", "CKV2_AWS_6"])
+    failed = {(f.check_id, f.resource) for f in result.failed}
+    assert failed == {("CKV_AWS_16", "aws_db_instance.unencrypted"), ("CKV2_AWS_6", "aws_s3_bucket.lonely")}
+    passed = {
+        (c["check_id"], c["resource"])
+        for report in result.raw
+        for c in report.get("results", {}).get("passed_checks", [])
+    }
+    assert ("CKV_AWS_16", "aws_db_instance.encrypted") in passed
+    assert ("CKV2_AWS_6", "aws_s3_bucket.backups") in passed  # connected through the reference
