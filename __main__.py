@@ -65,13 +65,22 @@ pulumi.export("secretsToFill", app_secrets.fill_commands)
 
 # --- edge origin: origin (issue 6) ---
 from components.edge import EdgeOrigin, EdgeOriginArgs  # noqa: E402
+from components.ratelimit import stack_limits, translate_all  # noqa: E402
 
-origin = EdgeOrigin(
-    "edge-origin",
-    EdgeOriginArgs(
-        deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=cfg.edge.zone_id
-    ),
-)
+# The edge rate limits translated for the Cloudflare plan here, before the app tier and the edge exist:
+# a limit the plan cannot express stops the program with one line (components/ratelimit.py).
+try:
+    edge_rate_limits = translate_all(cfg.edge.plan, stack_limits(cfg.edge), strict=deployment.is_production)
+    origin = EdgeOrigin(
+        "edge-origin",
+        EdgeOriginArgs(
+            deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=cfg.edge.zone_id
+        ),
+    )
+except ValueError as error:
+    raise pulumi.RunError(str(error)) from None
+for warning in edge_rate_limits.app_only:
+    pulumi.log.warn(warning)
 pulumi.export("cloudflareZoneId", origin.zone_id)
 
 # --- app tier: cluster, observability, lb, api, worker, scheduler (issue 4) ---

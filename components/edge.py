@@ -21,6 +21,7 @@ import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
 from .common import Deployment, child, require
+from .ratelimit import PLAN_LIMITS, EdgeRateLimit, plan_limits
 
 ORIGIN_HEADER_NAME = "X-Origin-Verify"
 ORIGIN_SECRET_LENGTH = 48
@@ -164,3 +165,318 @@ class EdgeOrigin(pulumi.ComponentResource):
                 "originSecret": self.origin_secret,
             }
         )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Edge: DNS, zone settings and rulesets, after the ALB
+
+# Managed rulesets executed in the http_request_firewall_managed phase (pro and above; the free plan only
+# gets Cloudflare's Free Managed Ruleset, which Cloudflare deploys itself).
+CLOUDFLARE_MANAGED_RULESET_ID = "efb7b8c949ac4650a09736fc376e9aee"
+OWASP_CORE_RULESET_ID = "4814384a9e5d4991b9815dcfc25d2f1f"
+MANAGED_WAF_PLANS = frozenset({"pro", "business", "enterprise"})
+# The WAF attack score class (cf.waf.score.class) needs business or above (and attack score detection).
+ATTACK_SCORE_PLANS = frozenset({"business", "enterprise"})
+
+# Zone settings (one cloudflare.ZoneSetting each in provider v6): setting id -> value.
+ZONE_SETTINGS: dict[str, str] = {
+    "ssl": "strict",  # Full (strict): Cloudflare -> ALB over TLS with a valid certificate
+    "always_use_https": "on",
+    "min_tls_version": "1.2",
+    "tls_1_3": "on",
+}
+
+# Paths the API never serves and scanners always probe; matched case-insensitively anywhere in the path.
+EXPLOIT_PATHS: tuple[str, ...] = (
+    "/wp-admin",
+    "/wp-login.php",
+    "/wp-content",
+    "/wp-includes",
+    "/xmlrpc.php",
+    "/.env",
+    "/.git",
+    "/.svn",
+    "/.aws",
+    "/.ssh",
+    "/.htaccess",
+    "/.ds_store",
+    "/phpmyadmin",
+    "/cgi-bin",
+    "/server-status",
+    "/server-info",
+    "/actuator",
+    "/vendor/phpunit",
+    "/etc/passwd",
+    "/boaform",
+)
+# Path traversal, in the raw (not normalized) URI: Cloudflare's URL normalization removes dot segments and
+# decodes %2e before http.request.uri.* fields are evaluated, so only the raw fields still show them.
+TRAVERSAL_MARKERS_RAW_PATH: tuple[str, ...] = ("/..", "../")
+TRAVERSAL_MARKERS_RAW_LOWER: tuple[str, ...] = ("%2e%2e", "%2e.", ".%2e", "..%2f", "..%5c", "..\\")
+TOR_COUNTRY = "T1"  # Cloudflare's pseudo country code for Tor exit nodes (ip.src.country)
+RATE_LIMIT_CHARACTERISTICS = ("cf.colo.id", "ip.src")  # per IP (per Cloudflare data center)
+
+_HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+
+
+def _quote(value: str) -> str:
+    """A Rules language string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def host_expression(hostname: str) -> str:
+    return f"(http.host eq {_quote(hostname)})"
+
+
+def exploit_expression(hostname: str) -> str:
+    """Requests for paths the API never serves (WAF custom rule, action block). No regex: free/pro."""
+    path = "lower(http.request.uri.path)"
+    probes = [f"{path} contains {_quote(p)}" for p in EXPLOIT_PATHS]
+    probes += [f"raw.http.request.uri.path contains {_quote(m)}" for m in TRAVERSAL_MARKERS_RAW_PATH]
+    probes += [f"lower(raw.http.request.uri) contains {_quote(m)}" for m in TRAVERSAL_MARKERS_RAW_LOWER]
+    return f"{host_expression(hostname)} and ({' or '.join(probes)})"
+
+
+def challenge_expression(hostname: str, plan: str) -> str:
+    """Suspicious clients get a managed challenge.
+
+    ``cf.threat_score`` is no longer populated (always 0, developers.cloudflare.com/ruleset-engine/
+    rules-language/fields/reference/cf.threat_score/), so a threat-score rule would never match. Signals
+    that work instead: Tor exit nodes (pseudo country T1) on every plan; from business up also the WAF
+    attack score class (cf.waf.score.class, needs attack score detection enabled on the zone).
+    """
+    signals = [f"ip.src.country eq {_quote(TOR_COUNTRY)}"]
+    if plan in ATTACK_SCORE_PLANS:
+        signals.append('cf.waf.score.class in {"attack" "likely_attack"}')
+    return f"{host_expression(hostname)} and ({' or '.join(signals)})"
+
+
+def path_prefix_expression(prefix: str) -> str:
+    """``prefix`` itself or anything below it (``/auth`` matches /auth and /auth/login, not /authors)."""
+    base = prefix.rstrip("/") or "/"
+    if base == "/":
+        return 'starts_with(http.request.uri.path, "/")'
+    field = "http.request.uri.path"
+    return f"({field} eq {_quote(base)} or starts_with({field}, {_quote(base + '/')}))"
+
+
+def rate_limit_expression(hostname: str, plan: str, rule: EdgeRateLimit) -> str:
+    """What a rate limiting rule counts. The free plan allows only the path field in these expressions, so
+    there the rule is zone-wide (every hostname of the zone); pro and above scope it to the API hostname."""
+    path = path_prefix_expression(rule.path_prefix or "/")
+    if not plan_limits(plan).host_field:
+        return f"({path})"
+    if rule.path_prefix is None:
+        return host_expression(hostname)
+    return f"({host_expression(hostname)} and {path})"
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    deployment: Deployment
+    zone_id: pulumi.Input[str]
+    # The API hostname (cfg.api_hostname) and the ALB it points at.
+    hostname: str
+    alb_dns_name: pulumi.Input[str]
+    # Cloudflare plan of the zone (cfg.edge.plan): decides managed WAF, periods and rule counts.
+    plan: str
+    # Rate limiting rules, already translated for the plan (components.ratelimit.translate_all).
+    rate_limits: Sequence[EdgeRateLimit]
+    # The header the ALB requires (EdgeOrigin.origin_header_name / origin_secret).
+    origin_header_name: str
+    origin_secret: pulumi.Input[str]
+
+
+class Edge(pulumi.ComponentResource):
+    """Cloudflare in front of the ALB: proxied DNS record, zone TLS settings, WAF, rate limits, origin header.
+
+    Attributes: ``hostname`` (plain), ``record_id`` (Output), ``ruleset_ids`` (dict phase -> Output id),
+    ``managed_waf`` (plain bool: whether the managed WAF ruleset exists).
+    """
+
+    record_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        component = "Edge"
+        require(args.plan in PLAN_LIMITS, component, "plan", args.plan, f"allowed: {', '.join(PLAN_LIMITS)}")
+        require(
+            bool(_HOST_RE.match(args.hostname)), component, "hostname", args.hostname, "must be a hostname"
+        )
+        require(
+            bool(_HEADER_NAME_RE.match(args.origin_header_name)),
+            component,
+            "origin_header_name",
+            args.origin_header_name,
+            "must be an HTTP header name such as X-Origin-Verify",
+        )
+        limits = PLAN_LIMITS[args.plan]
+        require(
+            1 <= len(args.rate_limits) <= limits.max_rules,
+            component,
+            "rate_limits",
+            [r.key for r in args.rate_limits],
+            f"the {args.plan} plan allows 1..{limits.max_rules} rate limiting rules",
+        )
+        for rule in args.rate_limits:
+            require(
+                rule.period in limits.periods
+                and rule.mitigation_timeout in limits.mitigation_timeouts
+                and rule.requests_per_period >= 1,
+                component,
+                "rate_limits",
+                rule,
+                f"{args.plan} allows periods {limits.periods} s, timeouts {limits.mitigation_timeouts} s",
+            )
+        super().__init__("saas:edge:Edge", name, None, opts)
+        d = args.deployment
+        host = args.hostname
+        self.hostname = host
+        self.managed_waf = args.plan in MANAGED_WAF_PLANS
+        self.ruleset_ids: dict[str, pulumi.Output[str]] = {}
+
+        for setting_id, value in ZONE_SETTINGS.items():
+            cloudflare.ZoneSetting(
+                f"{name}-{setting_id.replace('_', '-')}",
+                zone_id=args.zone_id,
+                setting_id=setting_id,
+                value=value,
+                opts=child(self),
+            )
+
+        # The ALB answers 403 without this header: Cloudflare adds it to every request for the API hostname.
+        origin_header = cloudflare.Ruleset(
+            f"{name}-origin-header",
+            zone_id=args.zone_id,
+            kind="zone",
+            phase="http_request_late_transform",
+            name=f"{d.prefix} origin header",
+            description=f"Adds {args.origin_header_name} (the origin secret) to requests for {host}",
+            rules=[
+                {
+                    "ref": "origin_secret_header",
+                    "description": f"Set {args.origin_header_name} for {host}",
+                    "expression": host_expression(host),
+                    "action": "rewrite",
+                    "action_parameters": {
+                        "headers": {
+                            args.origin_header_name: {
+                                "operation": "set",
+                                "value": pulumi.Output.secret(args.origin_secret),
+                            }
+                        }
+                    },
+                }
+            ],
+            opts=child(self),
+        )
+        self.ruleset_ids["http_request_late_transform"] = origin_header.id
+
+        custom = cloudflare.Ruleset(
+            f"{name}-waf-custom",
+            zone_id=args.zone_id,
+            kind="zone",
+            phase="http_request_firewall_custom",
+            name=f"{d.prefix} WAF custom rules",
+            description=f"Exploit probes and suspicious clients on {host}",
+            rules=[
+                {
+                    "ref": "block_exploit_paths",
+                    "description": "Block paths the API never serves (CMS/admin probes, dotfiles, traversal)",
+                    "expression": exploit_expression(host),
+                    "action": "block",
+                },
+                {
+                    "ref": "challenge_suspicious_clients",
+                    "description": "Managed challenge: Tor exit nodes (and WAF attack score where available)",
+                    "expression": challenge_expression(host, args.plan),
+                    "action": "managed_challenge",
+                },
+            ],
+            opts=child(self),
+        )
+        self.ruleset_ids["http_request_firewall_custom"] = custom.id
+
+        if self.managed_waf:
+            managed = cloudflare.Ruleset(
+                f"{name}-waf-managed",
+                zone_id=args.zone_id,
+                kind="zone",
+                phase="http_request_firewall_managed",
+                name=f"{d.prefix} WAF managed rules",
+                description=f"Cloudflare Managed Ruleset and OWASP Core Ruleset on {host}",
+                rules=[
+                    {
+                        "ref": "execute_cloudflare_managed",
+                        "description": "Cloudflare Managed Ruleset",
+                        "expression": host_expression(host),
+                        "action": "execute",
+                        "action_parameters": {"id": CLOUDFLARE_MANAGED_RULESET_ID},
+                    },
+                    {
+                        "ref": "execute_owasp_core",
+                        "description": "Cloudflare OWASP Core Ruleset",
+                        "expression": host_expression(host),
+                        "action": "execute",
+                        "action_parameters": {"id": OWASP_CORE_RULESET_ID},
+                    },
+                ],
+                opts=child(self),
+            )
+            self.ruleset_ids["http_request_firewall_managed"] = managed.id
+
+        ratelimit = cloudflare.Ruleset(
+            f"{name}-rate-limit",
+            zone_id=args.zone_id,
+            kind="zone",
+            phase="http_ratelimit",
+            name=f"{d.prefix} rate limits",
+            description=f"Per-IP rate limits for {host} (the app enforces the exact limits too)",
+            rules=[
+                {
+                    "ref": _rule_ref(rule.key),
+                    "description": (
+                        f"{rule.key}: {rule.requests_per_period} requests / {rule.period} s per IP, "
+                        f"blocked for {rule.mitigation_timeout} s"
+                    ),
+                    "expression": rate_limit_expression(host, args.plan, rule),
+                    "action": "block",
+                    "ratelimit": {
+                        "characteristics": list(RATE_LIMIT_CHARACTERISTICS),
+                        "period": rule.period,
+                        "requests_per_period": rule.requests_per_period,
+                        "mitigation_timeout": rule.mitigation_timeout,
+                    },
+                }
+                for rule in args.rate_limits
+            ],
+            opts=child(self),
+        )
+        self.ruleset_ids["http_ratelimit"] = ratelimit.id
+
+        # The proxied record goes live last: by then Cloudflare adds the origin header and filters.
+        record = cloudflare.DnsRecord(
+            f"{name}-api-record",
+            zone_id=args.zone_id,
+            name=host,
+            type="CNAME",
+            content=args.alb_dns_name,
+            proxied=True,
+            ttl=1,  # automatic: required for proxied records
+            comment=f"{d.prefix} API -> ALB (proxied)",
+            opts=child(self, depends_on=[origin_header, custom, ratelimit]),
+        )
+        self.record_id = record.id
+
+        self.register_outputs(
+            {
+                "hostname": host,
+                "recordId": self.record_id,
+                "rulesetIds": self.ruleset_ids,
+                "managedWaf": self.managed_waf,
+            }
+        )
+
+
+def _rule_ref(key: str) -> str:
+    """A stable rule ref from a config key: ``saas-backend:edge.authRateLimit`` -> ``edge_authratelimit``."""
+    return re.sub(r"[^a-z0-9]+", "_", key.split(":", 1)[-1].lower()).strip("_")

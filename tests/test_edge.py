@@ -8,10 +8,11 @@ import pulumi
 import pytest
 
 from components.common import Deployment
-from components.edge import ORIGIN_HEADER_NAME, EdgeOrigin, EdgeOriginArgs
+from components.edge import ORIGIN_HEADER_NAME, Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
+from components.ratelimit import PLAN_LIMITS, RateLimitError, RequestedLimit, translate, translate_all
 from preflight import mocks
-from preflight.engine import Evaluation, run_program
-from preflight.model import UNKNOWN
+from preflight.engine import Evaluation, reset_runtime, run_program
+from preflight.model import SECRET_SIG, UNKNOWN
 
 CERT = "aws:acm/certificate:Certificate"
 CERT_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
@@ -137,3 +138,341 @@ def test_stack_up_validation_record_names_the_hostname(staging_up: Evaluation) -
     (record,) = _validation_records(staging_up)
     assert record.inputs["name"].startswith("_")
     assert record.inputs["name"].endswith("." + HOSTNAMES["staging"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rate-limit translation (pure), for each plan
+
+AUTH_KEY = "saas-backend:edge.authRateLimit"
+OVERALL_KEY = "saas-backend:edge.rateLimit"
+
+
+def _limit(requests: int, period: int, key: str = OVERALL_KEY, prefix: str | None = None) -> RequestedLimit:
+    return RequestedLimit(key=key, requests=requests, period_seconds=period, path_prefix=prefix)
+
+
+@pytest.mark.parametrize(
+    ("plan", "requests", "period", "expected"),
+    [
+        # (requests per period, period, mitigation timeout)
+        ("free", 1000, 900, (12, 10, 10)),  # 11.1 / 10 s rounded up
+        ("free", 20, 900, (1, 10, 10)),  # 0.22 / 10 s: at least 1
+        ("free", 100, 900, (2, 10, 10)),
+        ("free", 7, 10, (7, 10, 10)),
+        ("pro", 100, 900, (7, 60, 900)),  # 6.67 / min rounded up; blocked for the app's 15-minute window
+        ("pro", 5, 900, (1, 60, 900)),
+        ("pro", 1000, 900, (67, 60, 900)),
+        ("pro", 30, 30, (30, 30, 30)),  # a period the plan supports is kept as is
+        ("pro", 50, 50, (45, 45, 45)),  # longest supported period <= 50 s
+        ("business", 100, 900, (67, 600, 900)),
+        ("business", 5, 900, (4, 600, 900)),
+        ("business", 20, 120, (20, 120, 120)),
+        ("enterprise", 100, 900, (100, 900, 900)),
+        ("enterprise", 5, 900, (5, 900, 900)),
+        ("enterprise", 1000, 86400, (759, 65535, 86400)),
+    ],
+)
+def test_translate_keeps_the_rate_on_the_longest_allowed_period(
+    plan: str, requests: int, period: int, expected: tuple[int, int, int]
+) -> None:
+    rule = translate(plan, _limit(requests, period))
+    assert (rule.requests_per_period, rule.period, rule.mitigation_timeout) == expected
+    assert rule.period in PLAN_LIMITS[plan].periods
+    assert rule.mitigation_timeout in PLAN_LIMITS[plan].mitigation_timeouts
+
+
+@pytest.mark.parametrize("plan", list(PLAN_LIMITS))
+def test_translate_is_never_stricter_and_at_most_one_request_per_period_looser(plan: str) -> None:
+    for requests in (1, 2, 5, 7, 20, 99, 100, 1000, 12345):
+        for period in (10, 11, 59, 60, 61, 300, 599, 600, 900, 3600, 86400):
+            rule = translate(plan, _limit(requests, period))
+            wanted = requests / period
+            assert rule.per_second >= wanted - 1e-12, (requests, period, rule)
+            assert rule.requests_per_period == 1 or rule.per_second < wanted + 1 / rule.period
+            assert rule.period <= period and rule.mitigation_timeout <= max(period, 10)
+
+
+def test_plan_table_matches_cloudflare_docs() -> None:
+    assert PLAN_LIMITS["free"].periods == (10,) and PLAN_LIMITS["free"].mitigation_timeouts == (10,)
+    assert PLAN_LIMITS["pro"].periods == (10, 15, 20, 30, 40, 45, 60)
+    assert PLAN_LIMITS["pro"].mitigation_timeouts[-1] == 3600
+    assert (
+        PLAN_LIMITS["business"].periods[-1] == 600
+        and PLAN_LIMITS["business"].mitigation_timeouts[-1] == 86400
+    )
+    assert PLAN_LIMITS["enterprise"].periods[-1] == 65535
+    assert [PLAN_LIMITS[p].max_rules for p in ("free", "pro", "business", "enterprise")] == [1, 2, 5, 100]
+    assert [PLAN_LIMITS[p].host_field for p in ("free", "pro")] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (
+            "free",
+            'saas-backend:edge.rateLimit is {"requests": 3, "periodSeconds": 5}; periodSeconds must be at '
+            "least 10: the Cloudflare free plan counts over 10 s",
+        ),
+        (
+            "pro",
+            'saas-backend:edge.rateLimit is {"requests": 3, "periodSeconds": 5}; periodSeconds must be at '
+            "least 10: the Cloudflare pro plan counts over 10, 15, 20, 30, 40, 45, 60 s",
+        ),
+        (
+            "business",
+            'saas-backend:edge.rateLimit is {"requests": 3, "periodSeconds": 5}; periodSeconds must be at '
+            "least 10: the Cloudflare business plan counts over 10, 15, 20, 30, 40, 45, 60, 90, 120, 180, "
+            "240, 300, 480, 600 s",
+        ),
+        (
+            "enterprise",
+            "periodSeconds must be at least 10: the Cloudflare enterprise plan counts over 10, 15,",
+        ),
+    ],
+)
+def test_translate_rejects_a_period_shorter_than_the_plan_allows(plan: str, message: str) -> None:
+    with pytest.raises(RateLimitError) as error:
+        translate(plan, _limit(3, 5))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_translate_rejects_unknown_plans_and_empty_limits() -> None:
+    with pytest.raises(RateLimitError, match=r'^saas-backend:edge.plan is "gold"; allowed: free, pro, '):
+        translate("gold", _limit(1, 60))
+    with pytest.raises(RateLimitError, match=r"requests and periodSeconds must be at least 1$"):
+        translate("pro", _limit(0, 60))
+
+
+STACK_LIMITS = [_limit(5, 900, AUTH_KEY, "/auth"), _limit(100, 900)]
+
+
+@pytest.mark.parametrize("plan", ["pro", "business", "enterprise"])
+def test_translate_all_fits_both_limits_on_paid_plans(plan: str) -> None:
+    for strict in (True, False):
+        result = translate_all(plan, STACK_LIMITS, strict=strict)
+        assert [r.key for r in result.rules] == [AUTH_KEY, OVERALL_KEY]
+        assert result.app_only == []
+
+
+def test_translate_all_free_plan_is_an_error_in_production() -> None:
+    with pytest.raises(RateLimitError) as error:
+        translate_all("free", STACK_LIMITS, strict=True)
+    assert str(error.value) == (
+        'saas-backend:edge.rateLimit is {"requests": 100, "periodSeconds": 900}; the Cloudflare free plan '
+        "allows 1 rate limiting rule (edge.authRateLimit) and this stack has 2 limits; production needs "
+        "every limit at the edge: use a plan with more rules (pro: 2, business: 5, enterprise: 100)"
+    )
+
+
+def test_translate_all_free_plan_keeps_the_first_limit_elsewhere_and_says_so() -> None:
+    result = translate_all("free", STACK_LIMITS, strict=False)
+    assert [(r.key, r.requests_per_period, r.period) for r in result.rules] == [(AUTH_KEY, 1, 10)]
+    assert result.app_only == [
+        'saas-backend:edge.rateLimit is {"requests": 100, "periodSeconds": 900}; the Cloudflare free plan '
+        "allows 1 rate limiting rule (edge.authRateLimit) and this stack has 2 limits: this limit is "
+        "enforced by the app only, not at the edge"
+    ]
+
+
+def test_translate_all_pro_plan_with_three_limits_names_the_third() -> None:
+    third = _limit(10, 60, "saas-backend:edge.extraRateLimit", "/upload")
+    with pytest.raises(
+        RateLimitError, match=r"^saas-backend:edge.extraRateLimit is .*pro plan allows 2 rate"
+    ):
+        translate_all("pro", [*STACK_LIMITS, third], strict=True)
+
+
+def test_translate_all_checks_every_limit_even_those_beyond_the_rule_count() -> None:
+    with pytest.raises(RateLimitError, match=r"^saas-backend:edge.rateLimit is .*at least 10"):
+        translate_all("free", [STACK_LIMITS[0], _limit(1, 5)], strict=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Edge in isolation (a literal ALB DNS name)
+
+ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
+RULESET = "cloudflare:index/ruleset:Ruleset"
+EDGE = "saas:edge:Edge"
+ALB_DNS = "escalating-reminders-staging-123456.us-west-2.elb.amazonaws.com"
+HOST = "api.example.com"
+
+
+def _edge_program(plan: str, holder: dict[str, Any] | None = None, /, **overrides: Any):
+    def program() -> None:
+        limits = translate_all(
+            plan, [_limit(5, 900, AUTH_KEY, "/auth"), _limit(100, 900)], strict=False
+        ).rules
+        args: dict[str, Any] = {
+            "deployment": DEPLOYMENT,
+            "zone_id": ZONE_ID,
+            "hostname": HOST,
+            "alb_dns_name": ALB_DNS,
+            "plan": plan,
+            "rate_limits": limits,
+            "origin_header_name": ORIGIN_HEADER_NAME,
+            "origin_secret": pulumi.Output.secret("s3cr3t-origin-value"),
+            **overrides,
+        }
+        edge = Edge("edge", EdgeArgs(**args))
+        if holder is not None:
+            holder["edge"] = edge
+
+    return program
+
+
+def _phase(ev: Evaluation, phase: str) -> Any:
+    (ruleset,) = [r for r in ev.of_type(RULESET) if r.inputs["phase"] == phase]
+    return ruleset
+
+
+def _unsecret(value: Any) -> Any:
+    return value["value"] if isinstance(value, dict) and SECRET_SIG in value else value
+
+
+@pytest.fixture(scope="module", params=["free", "pro", "business", "enterprise"])
+def edge_ev(request: pytest.FixtureRequest) -> tuple[str, Evaluation]:
+    reset_runtime()
+    ev = run_program(_edge_program(request.param), preview=True)
+    assert ev.error is None, ev.error
+    return request.param, ev
+
+
+def test_edge_record_is_a_proxied_cname_to_the_alb(edge_ev: tuple[str, Evaluation]) -> None:
+    _, ev = edge_ev
+    record = ev.one(RECORD)
+    assert record.parent == ev.one(EDGE).urn
+    assert record.inputs["name"] == HOST and record.inputs["type"] == "CNAME"
+    assert record.inputs["proxied"] is True and record.inputs["ttl"] == 1
+    assert record.inputs["content"] == ALB_DNS and record.inputs["zoneId"] == ZONE_ID
+    # Live only once Cloudflare adds the origin header and filters.
+    rulesets = {r.urn for r in ev.of_type(RULESET) if r.inputs["phase"] != "http_request_firewall_managed"}
+    assert rulesets <= set(record.dependencies)
+
+
+def test_edge_zone_settings(edge_ev: tuple[str, Evaluation]) -> None:
+    _, ev = edge_ev
+    settings = {r.inputs["settingId"]: r.inputs["value"] for r in ev.of_type(ZONE_SETTING)}
+    assert settings == {"ssl": "strict", "always_use_https": "on", "min_tls_version": "1.2", "tls_1_3": "on"}
+    assert all(r.inputs["zoneId"] == ZONE_ID for r in ev.of_type(ZONE_SETTING))
+
+
+def test_edge_rulesets_are_zone_entrypoints(edge_ev: tuple[str, Evaluation]) -> None:
+    plan, ev = edge_ev
+    phases = sorted(r.inputs["phase"] for r in ev.of_type(RULESET))
+    expected = ["http_ratelimit", "http_request_firewall_custom", "http_request_late_transform"]
+    if plan != "free":
+        expected.append("http_request_firewall_managed")
+    assert phases == sorted(expected)
+    for ruleset in ev.of_type(RULESET):
+        assert ruleset.inputs["kind"] == "zone" and ruleset.inputs["zoneId"] == ZONE_ID
+        assert ruleset.inputs["name"].startswith(DEPLOYMENT.prefix)
+
+
+def test_edge_waf_blocks_exploit_paths_and_challenges_without_threat_score(
+    edge_ev: tuple[str, Evaluation],
+) -> None:
+    plan, ev = edge_ev
+    block, challenge = _phase(ev, "http_request_firewall_custom").inputs["rules"]
+    assert block["action"] == "block"
+    for path in ("/wp-admin", "/wp-login.php", "/.env", "/.git", "/phpmyadmin", "/xmlrpc.php", "/cgi-bin"):
+        assert f'lower(http.request.uri.path) contains "{path}"' in block["expression"]
+    assert '"/server-status"' in block["expression"]
+    assert 'raw.http.request.uri.path contains "/.."' in block["expression"]
+    assert 'lower(raw.http.request.uri) contains "%2e%2e"' in block["expression"]
+    assert block["expression"].startswith(f'(http.host eq "{HOST}") and (')
+    assert " matches " not in block["expression"]  # regex needs business: not on free/pro
+    assert challenge["action"] == "managed_challenge"
+    assert "threat_score" not in challenge["expression"]  # always 0 nowadays
+    assert 'ip.src.country eq "T1"' in challenge["expression"]
+    assert ("cf.waf.score.class" in challenge["expression"]) == (plan in ("business", "enterprise"))
+
+
+def test_edge_managed_waf_only_where_the_plan_allows(edge_ev: tuple[str, Evaluation]) -> None:
+    plan, ev = edge_ev
+    managed = [r for r in ev.of_type(RULESET) if r.inputs["phase"] == "http_request_firewall_managed"]
+    if plan == "free":
+        assert managed == []
+        return
+    (ruleset,) = managed
+    executed = [(r["action"], r["actionParameters"]["id"]) for r in ruleset.inputs["rules"]]
+    assert executed == [
+        ("execute", "efb7b8c949ac4650a09736fc376e9aee"),
+        ("execute", "4814384a9e5d4991b9815dcfc25d2f1f"),
+    ]
+    assert all(r["expression"] == f'(http.host eq "{HOST}")' for r in ruleset.inputs["rules"])
+
+
+def test_edge_rate_limits_per_ip(edge_ev: tuple[str, Evaluation]) -> None:
+    plan, ev = edge_ev
+    rules = _phase(ev, "http_ratelimit").inputs["rules"]
+    expected = translate_all(plan, STACK_LIMITS, strict=False).rules
+    assert len(rules) == len(expected) == min(2, PLAN_LIMITS[plan].max_rules)
+    for rule, want in zip(rules, expected, strict=True):
+        assert rule["action"] == "block"
+        assert rule["ratelimit"] == {
+            "characteristics": ["cf.colo.id", "ip.src"],
+            "period": want.period,
+            "requestsPerPeriod": want.requests_per_period,
+            "mitigationTimeout": want.mitigation_timeout,
+        }
+    auth = rules[0]["expression"]
+    assert 'http.request.uri.path eq "/auth" or starts_with(http.request.uri.path, "/auth/")' in auth
+    if plan == "free":  # only the path field is allowed on free
+        assert "http.host" not in auth
+    else:
+        assert auth.startswith(f'((http.host eq "{HOST}") and ')
+        assert rules[1]["expression"] == f'(http.host eq "{HOST}")'
+
+
+def test_edge_origin_header_transform(edge_ev: tuple[str, Evaluation]) -> None:
+    _, ev = edge_ev
+    (rule,) = _phase(ev, "http_request_late_transform").inputs["rules"]
+    assert rule["action"] == "rewrite" and rule["expression"] == f'(http.host eq "{HOST}")'
+    headers = rule["actionParameters"]["headers"]
+    assert list(headers) == [ORIGIN_HEADER_NAME]
+    assert headers[ORIGIN_HEADER_NAME]["operation"] == "set"
+    value = headers[ORIGIN_HEADER_NAME]["value"]
+    assert isinstance(value, dict) and SECRET_SIG in value  # the secret stays a secret in the state
+    assert _unsecret(value) == "s3cr3t-origin-value"
+
+
+def test_edge_attributes() -> None:
+    holder: dict[str, Any] = {}
+    ev = run_program(_edge_program("pro", holder), preview=False)
+    assert ev.error is None
+    edge = holder["edge"]
+    assert edge.hostname == HOST and edge.managed_waf is True
+    assert sorted(edge.ruleset_ids) == [
+        "http_ratelimit",
+        "http_request_firewall_custom",
+        "http_request_firewall_managed",
+        "http_request_late_transform",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"plan": "gold"}, "Edge: plan is 'gold'; allowed: free, pro, business, enterprise"),
+        (
+            {"origin_header_name": "X Origin"},
+            "Edge: origin_header_name is 'X Origin'; must be an HTTP header",
+        ),
+        ({"rate_limits": []}, "the free plan allows 1..1 rate limiting rules"),
+    ],
+)
+def test_edge_rejects_bad_inputs(overrides: dict[str, Any], message: str) -> None:
+    ev = run_program(_edge_program("free", **overrides), preview=True)
+    assert ev.error is not None and message in ev.error
+    assert ev.of_type(RULESET) == []
+
+
+def test_edge_rejects_rules_the_plan_cannot_hold() -> None:
+    too_many = translate_all("pro", STACK_LIMITS, strict=True).rules
+    ev = run_program(_edge_program("free", rate_limits=too_many), preview=True)
+    assert ev.error is not None and "Edge: rate_limits is" in ev.error
+    assert "the free plan allows 1..1 rate limiting rules" in ev.error
+    pro_periods = translate_all("pro", STACK_LIMITS[:1], strict=True).rules
+    ev = run_program(_edge_program("free", rate_limits=pro_periods), preview=True)
+    assert ev.error is not None and "free allows periods (10,) s, timeouts (10,) s" in ev.error
