@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# pg-backup: logical PostgreSQL backup to S3 (pg_dump custom format) and on-demand restore.
+# pg-backup: logical PostgreSQL backup to S3 (pg_dump custom format), on-demand restore, and a
+# built-in daily scheduler for hosts without one (the local Docker dev stack).
 #
 # All inputs come from the environment; the database password is read by libpq from PGPASSWORD
 # (injected by ECS from Secrets Manager) and is never placed on a command line or printed.
@@ -28,7 +29,7 @@ die() {
 
 usage() {
   cat <<'EOF'
-Usage: pg-backup [backup|restore|check|--check|help|--help]
+Usage: pg-backup [backup|restore|schedule|check|--check|help|--help]
 
 Logical PostgreSQL backup to S3 and on-demand restore. The mode is the first argument, else $MODE,
 else "backup". All other inputs come from the environment (never from arguments):
@@ -41,6 +42,10 @@ else "backup". All other inputs come from the environment (never from arguments)
   BACKUP_KMS_KEY_ID                        optional: upload with --sse aws:kms --sse-kms-key-id
   BACKUP_EXPECTED_SIZE                     optional: bytes, passed to aws s3 cp --expected-size
   AWS_REGION                               optional: region of the bucket (set by ECS)
+  AWS_ENDPOINT_URL                         optional: S3-compatible endpoint such as http://minio:9000
+  BACKUP_SCHEDULE                          schedule: cron(M H * * ? *) (daily, UTC) or rate(N hours|days)
+  SCHEDULE_ONCE=1                          schedule: run one cycle (wait, back up), exit with its status
+  SCHEDULE_NOW                             schedule: pretend the current time is this Unix time (tests)
   RESTORE_KEY                              restore: S3 key of the dump inside BACKUP_BUCKET
   RESTORE_TARGET_DATABASE                  restore: database to restore into (must exist)
   RESTORE_ALLOW_SAME_DATABASE=yes          restore: allow RESTORE_TARGET_DATABASE == PGDATABASE
@@ -50,6 +55,8 @@ else "backup". All other inputs come from the environment (never from arguments)
 Modes:
   backup   pg_dump --format=custom | aws s3 cp - s3://$BACKUP_BUCKET/<key>, then verify the object
   restore  download s3://$BACKUP_BUCKET/$RESTORE_KEY and pg_restore it into $RESTORE_TARGET_DATABASE
+  schedule run "backup" at every time of $BACKUP_SCHEDULE, forever: sleep until the next run time, back
+           up, log a failure and carry on (for hosts without a scheduler; ECS uses EventBridge)
   check    validate the backup environment and that pg_dump, pg_restore and aws are on PATH; no
            database or AWS call is made
   help     print this text
@@ -95,7 +102,7 @@ fi
 
 mode="${1:-${MODE:-backup}}"
 case "$mode" in
-  backup | restore) ;;
+  backup | restore | schedule) ;;
   check | --check) mode="check" ;;
   help | --help | -h)
     usage
@@ -104,9 +111,9 @@ case "$mode" in
   *)
     # Only echo the rejected mode when it looks like a word and is not the password itself.
     if [[ "$mode" =~ ^[A-Za-z0-9_-]{1,32}$ ]] && [ "$mode" != "${PGPASSWORD:-}" ]; then
-      die "$EX_USAGE" "unknown mode '$mode' (allowed: backup, restore, check, help)"
+      die "$EX_USAGE" "unknown mode '$mode' (allowed: backup, restore, check, help, schedule)"
     fi
-    die "$EX_USAGE" "unknown mode (allowed: backup, restore, check, help)"
+    die "$EX_USAGE" "unknown mode (allowed: backup, restore, check, help, schedule)"
     ;;
 esac
 
@@ -143,6 +150,9 @@ valid_dbname() {
 require_var PGHOST PGDATABASE PGUSER PGPASSWORD BACKUP_BUCKET
 if [ "$mode" = "restore" ]; then
   require_var RESTORE_KEY RESTORE_TARGET_DATABASE
+fi
+if [ "$mode" = "schedule" ]; then
+  require_var BACKUP_SCHEDULE
 fi
 
 export PGPORT="${PGPORT:-5432}"
@@ -189,6 +199,92 @@ if [ -n "${BACKUP_EXPECTED_SIZE:-}" ] && ! [[ "$BACKUP_EXPECTED_SIZE" =~ ^[0-9]+
   invalid "BACKUP_EXPECTED_SIZE must be a number of bytes"
 fi
 
+if [ -n "${AWS_ENDPOINT_URL:-}" ] && ! [[ "$AWS_ENDPOINT_URL" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$ ]]; then
+  invalid "AWS_ENDPOINT_URL must be an http(s) URL of an S3-compatible endpoint such as http://minio:9000"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# Schedule (mode schedule): the subset of EventBridge Scheduler expressions a plain loop can honour.
+#   cron(M H * * ? *) / cron(M H ? * * *)   every day at H:M UTC
+#   rate(N hour|hours|day|days)               every N hours/days, at multiples of the interval since the
+#                                             Unix epoch (UTC), so a restart neither shifts nor skips a run
+# ---------------------------------------------------------------------------------------------------
+sched_kind=""
+sched_hour=0
+sched_minute=0
+sched_interval=0
+readonly CRON_DAILY_RE='^cron\(([0-9]{1,2}) ([0-9]{1,2}) (\* \* \?|\? \* \*) \*\)$'
+readonly RATE_RE='^rate\(([0-9]{1,5}) (hour|hours|day|days)\)$'
+
+# Sets sched_* from $1; returns 1 (after logging why) when the expression is not supported.
+parse_schedule() {
+  local expr=$1 shown="the value"
+  if [[ "$expr" =~ ^[[:print:]]{1,100}$ ]]; then
+    shown="'$expr'"
+  fi
+  if [[ "$expr" =~ $CRON_DAILY_RE ]]; then
+    sched_minute=$((10#${BASH_REMATCH[1]}))
+    sched_hour=$((10#${BASH_REMATCH[2]}))
+    if [ "$sched_minute" -gt 59 ] || [ "$sched_hour" -gt 23 ]; then
+      log "BACKUP_SCHEDULE is $shown; minute must be 0-59 and hour 0-23"
+      return 1
+    fi
+    sched_kind="daily"
+  elif [[ "$expr" =~ $RATE_RE ]]; then
+    local n=$((10#${BASH_REMATCH[1]}))
+    if [ "$n" -lt 1 ]; then
+      log "BACKUP_SCHEDULE is $shown; the rate must be at least 1"
+      return 1
+    fi
+    case "${BASH_REMATCH[2]}" in
+      hour | hours) sched_interval=$((n * 3600)) ;;
+      *) sched_interval=$((n * 86400)) ;;
+    esac
+    sched_kind="rate"
+  else
+    log "BACKUP_SCHEDULE is $shown; the schedule mode supports only a daily cron(M H * * ? *) (UTC) or rate(N hours|days)"
+    return 1
+  fi
+}
+
+# The next run time (Unix seconds, strictly after $1) of the parsed schedule.
+next_run() {
+  local now=$1
+  if [ "$sched_kind" = "daily" ]; then
+    local day_start=$((now - now % 86400)) at=$((sched_hour * 3600 + sched_minute * 60))
+    if [ $((day_start + at)) -gt "$now" ]; then
+      echo $((day_start + at))
+    else
+      echo $((day_start + 86400 + at))
+    fi
+  else
+    echo $(((now / sched_interval + 1) * sched_interval))
+  fi
+}
+
+utc_iso() {
+  local out
+  TZ=UTC printf -v out '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"
+  printf '%s' "$out"
+}
+
+current_time() {
+  if [ -n "${SCHEDULE_NOW:-}" ]; then
+    printf '%s' "$SCHEDULE_NOW"
+  else
+    printf '%(%s)T' -1
+  fi
+}
+
+if [ "$mode" = "schedule" ]; then
+  if [ -n "${BACKUP_SCHEDULE:-}" ] && ! parse_schedule "$BACKUP_SCHEDULE"; then
+    invalid=1
+  fi
+  if [ -n "${SCHEDULE_NOW:-}" ] && ! [[ "$SCHEDULE_NOW" =~ ^[0-9]{1,11}$ ]]; then
+    invalid "SCHEDULE_NOW must be a Unix time in seconds"
+  fi
+fi
+
 if [ "$mode" = "restore" ]; then
   if [ -n "${RESTORE_KEY:-}" ]; then
     RESTORE_KEY="${RESTORE_KEY#/}"
@@ -215,7 +311,7 @@ fi
 # Tools
 # ---------------------------------------------------------------------------------------------------
 case "$mode" in
-  backup) tools=(pg_dump aws) ;;
+  backup | schedule) tools=(pg_dump aws) ;;
   restore) tools=(pg_restore aws) ;;
   *) tools=(pg_dump pg_restore aws) ;;
 esac
@@ -242,6 +338,13 @@ if [ "$dry_run" -eq 1 ]; then
     fi
     log "$tool: ${version%%$'\n'*}"
   done
+  if [ "$mode" = "schedule" ]; then
+    now=$(current_time)
+    next=$(next_run "$now")
+    printf '{"event":"pg_backup_schedule","schedule":%s,"now":%s,"next_run":%s,"sleep_seconds":%s}\n' \
+      "$(json_str "$BACKUP_SCHEDULE")" "$(json_str "$(utc_iso "$now")")" "$(json_str "$(utc_iso "$next")")" \
+      "$((next - now))"
+  fi
   printf '{"event":"pg_backup_check","status":"ok","mode":%s,"bucket":%s,"prefix":%s,"database":%s}\n' \
     "$(json_str "$mode")" "$(json_str "$BACKUP_BUCKET")" "$(json_str "$BACKUP_PREFIX")" \
     "$(json_str "$PGDATABASE")"
@@ -269,7 +372,7 @@ do_backup() {
     cp_args+=(--expected-size "$BACKUP_EXPECTED_SIZE")
   fi
 
-  log "backing up database '${PGDATABASE}' on ${PGHOST}:${PGPORT} (sslmode=${PGSSLMODE}) to ${url}"
+  log "backing up database '${PGDATABASE}' on ${PGHOST}:${PGPORT} (sslmode=${PGSSLMODE}) to ${url}${AWS_ENDPOINT_URL:+ via ${AWS_ENDPOINT_URL}}"
 
   # pg_dump reads PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD/PGSSLMODE from the environment.
   # Both exit statuses are checked explicitly: pipefail alone would not tell which side failed.
@@ -364,7 +467,58 @@ do_restore() {
     "$(json_str "$RESTORE_TARGET_DATABASE")" "$SECONDS"
 }
 
+# ---------------------------------------------------------------------------------------------------
+# schedule
+# ---------------------------------------------------------------------------------------------------
+sleep_pid=""
+on_stop() {
+  if [ -n "$sleep_pid" ]; then
+    kill "$sleep_pid" 2>/dev/null || true
+  fi
+  log "stop signal received; exiting"
+  exit 143
+}
+
+do_schedule() {
+  local now next status
+  # `sleep & wait` instead of a foreground sleep: a trapped signal interrupts `wait` at once.
+  trap on_stop TERM INT
+  log "schedule ${BACKUP_SCHEDULE} (UTC)"
+  while :; do
+    now=$(current_time)
+    next=$(next_run "$now")
+    printf '{"event":"pg_backup_schedule","schedule":%s,"now":%s,"next_run":%s,"sleep_seconds":%s}\n' \
+      "$(json_str "$BACKUP_SCHEDULE")" "$(json_str "$(utc_iso "$now")")" "$(json_str "$(utc_iso "$next")")" \
+      "$((next - now))"
+    log "next backup at $(utc_iso "$next") (in $((next - now)) s)"
+    sleep "$((next - now))" &
+    sleep_pid=$!
+    if ! wait "$sleep_pid"; then
+      die "$EX_FAILURE" "sleep until the next run failed"
+    fi
+    sleep_pid=""
+
+    # A subshell, so that a failing backup (which exits) ends only this run, not the schedule.
+    set +e
+    (
+      set -e
+      do_backup
+    )
+    status=$?
+    set -e
+    if [ "$status" -ne 0 ]; then
+      log "scheduled backup failed (exit ${status}); the next run stays scheduled"
+      printf '{"event":"pg_backup_failed","status":"error","exit_code":%s,"database":%s}\n' \
+        "$status" "$(json_str "$PGDATABASE")"
+    fi
+    if is_true "${SCHEDULE_ONCE:-}"; then
+      exit "$status"
+    fi
+  done
+}
+
 case "$mode" in
   backup) do_backup ;;
   restore) do_restore ;;
+  schedule) do_schedule ;;
 esac
