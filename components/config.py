@@ -20,10 +20,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 PROJECT = "saas-backend"
 
@@ -433,13 +435,15 @@ class StackConfig(_Section):
     environment: Environment
     """staging, production or dev; production turns on every production safety."""
     platform: Platform = "aws"
-    """aws (staging, production) or docker (local dev stack)."""
+    """aws (staging, production) or docker (the local dev stack); environment dev goes with docker only."""
     app_name: str
     """Application name; prefixes every resource name."""
     domain: str
     """DNS zone (on Cloudflare) the API is served under."""
-    aws_region: str = Field(alias="aws:region")
-    """AWS region (the provider's own key)."""
+    # Read it through the `aws_region` property. Optional only because platform docker (the local dev
+    # stack) has no AWS region; platform aws requires it (validated below).
+    aws_region_setting: str | None = Field(default=None, alias="aws:region", validate_default=True)
+    """AWS region (the provider's own key); required on platform aws, not used on docker."""
     log_retention_days: int | None = None
     """Log retention override (default: staging 14, production 90 days)."""
     network: NetworkConfig = NetworkConfig()
@@ -481,9 +485,15 @@ class StackConfig(_Section):
             raise ValueError("must be a lowercase DNS domain such as example.com (no scheme, no path)")
         return v
 
-    @field_validator("aws_region")
+    @field_validator("aws_region_setting")
     @classmethod
-    def _aws_region(cls, v: str) -> str:
+    def _aws_region(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            # `environment` and `platform` are validated first: when one is invalid, or environment dev
+            # asks for platform aws, that is the error worth reporting (below or in `_cross`).
+            if info.data.get("platform") == "aws" and info.data.get("environment") not in (None, "dev"):
+                raise PydanticCustomError("missing", "Field required")
+            return v
         if not _AWS_REGION_RE.match(v):
             raise ValueError("must be an AWS region such as us-west-2")
         return v
@@ -515,12 +525,24 @@ class StackConfig(_Section):
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
+        if self.platform == "docker" and self.environment != "dev":
+            raise _KeyedError(
+                "platform",
+                self.platform,
+                f"only environment dev runs on the local Docker engine (environment is {self.environment})",
+            )
+        if self.environment == "dev" and self.platform != "docker":
+            raise _KeyedError(
+                "platform",
+                self.platform,
+                "environment dev runs on the local Docker engine: set platform docker",
+            )
         if self.environment == "production":
             if self.network.az_count < 2:
                 raise _KeyedError("network.azCount", self.network.az_count, "production needs at least 2 AZs")
             if self.network.nat_gateways != "perAz":
                 raise _KeyedError("network.natGateways", self.network.nat_gateways, "production needs perAz")
-        if self.backups.copy_region == self.aws_region:
+        if self.backups.copy_region is not None and self.backups.copy_region == self.aws_region_setting:
             raise _KeyedError("backups.copyRegion", self.backups.copy_region, "must differ from aws:region")
         if self.environment == "production" and self.backups.copy_region is None:
             raise _KeyedError(
@@ -539,6 +561,13 @@ class StackConfig(_Section):
     @property
     def prefix(self) -> str:
         return f"{self.app_name}-{self.environment}"
+
+    @property
+    def aws_region(self) -> str:
+        """The AWS region (``aws:region``); platform docker has none, so asking for it there is an error."""
+        if self.aws_region_setting is None:
+            raise ConfigError(f"aws:region is not set; platform {self.platform} has no AWS region")
+        return self.aws_region_setting
 
     @property
     def api_hostname(self) -> str:
@@ -584,6 +613,9 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return PROJECT
     head, *rest = (str(p) for p in loc)
+    field = StackConfig.model_fields.get(head)
+    if field is not None and field.alias:  # an error in a default value is located by field name
+        head = field.alias
     if ":" in head:  # provider keys such as aws:region
         base = head
     else:
