@@ -270,7 +270,7 @@ class _Pricer:
         parts = [
             (k, q, "scheduled_task_minutes_per_run") for k, q, _ in self._fargate_parts(task, False, hours)
         ]
-        detail = f"{runs:g} run(s)/month x {minutes:g} min of {task.inputs.get('cpu')} CPU units Fargate"
+        detail = f"{runs:.0f} run(s)/month x {minutes:g} min of {task.inputs.get('cpu')} CPU units Fargate"
         return self._line(r, parts, detail)
 
     def rds(self, r: RecordedResource) -> CostLine:
@@ -353,7 +353,9 @@ class _Pricer:
             ("cloudwatch.logs_storage_gb_month", stored, "log_ingest_gb_per_group"),
         ]
         return self._line(
-            r, parts, f"{gb:g} GB/month ingested, ~{stored:g} GB kept ({days or 'never-expire'} d)"
+            r,
+            parts,
+            f"{gb:g} GB/month ingested, ~{stored:.2g} GB kept ({f'{days:g} d' if days else 'no expiry'})",
         )
 
     def alarm(self, r: RecordedResource) -> CostLine:
