@@ -343,19 +343,49 @@ def write_plan(evaluation: Evaluation, path: str | os.PathLike[str]) -> Plan:
 
 @dataclass(frozen=True)
 class Skip:
+    """A reviewed exception: the whole check (no qualifiers), or only some stacks and/or resources."""
+
     check_id: str
     justification: str
+    stacks: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    gap: bool = False  # a real gap reported to its owner, tolerated until fixed (printed on every run)
+    owner: str = ""
+
+    @property
+    def is_global(self) -> bool:
+        return not self.stacks and not self.resources and not self.gap
+
+    def matches(self, finding: Finding) -> bool:
+        stack = Path(finding.file).name.split(".", 1)[0]
+        return (
+            finding.check_id == self.check_id
+            and (not self.stacks or stack in self.stacks)
+            and (not self.resources or finding.resource in self.resources)
+        )
 
 
 def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
-    """The reviewed skip list: ``skips: [{id: CKV_AWS_.., why: one line}, ...]``; every entry needs a why."""
+    """Reviewed skips (``skips:``) and reported gaps (``gaps:``); every entry needs a one-line ``why``."""
     raw = yaml.safe_load(path.read_text()) or {}
+    entries = [(e, False) for e in raw.get("skips") or []] + [(e, True) for e in raw.get("gaps") or []]
     skips = []
-    for entry in raw.get("skips") or []:
+    for entry, gap in entries:
         why = str(entry.get("why", "")).strip()
         if not why or "\n" in why:
             raise ValueError(f"{path.name}: {entry.get('id')} needs a one-line justification ('why')")
-        skips.append(Skip(str(entry["id"]), why))
+        if gap and not entry.get("owner"):
+            raise ValueError(f"{path.name}: gap {entry.get('id')} needs the owner it was reported to")
+        skips.append(
+            Skip(
+                str(entry["id"]),
+                why,
+                tuple(entry.get("stacks") or ()),
+                tuple(entry.get("resources") or ()),
+                gap,
+                str(entry.get("owner", "")),
+            )
+        )
     return skips
 
 
@@ -393,8 +423,9 @@ def run_checkov(
     cmd += ["--skip-download", "--soft-fail"]
     for plan in plan_files:
         cmd += ["--file", str(plan)]
-    if skips:
-        cmd += ["--skip-check", ",".join(s.check_id for s in skips)]
+    global_skips = [s.check_id for s in skips if s.is_global]
+    if global_skips:
+        cmd += ["--skip-check", ",".join(global_skips)]
     if checks:
         cmd += ["--check", ",".join(checks)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
@@ -426,24 +457,58 @@ def run_checkov(
     return CheckovResult(passed, failed, skipped, proc.returncode, reports)
 
 
+@dataclass
+class Verdict:
+    failed: list[Finding]
+    skipped: list[tuple[Finding, Skip]]
+    gaps: list[tuple[Finding, Skip]]
+    stale: list[Skip]  # scoped skips and gaps that matched nothing: remove them
+
+
+def classify(result: CheckovResult, skips: Sequence[Skip]) -> Verdict:
+    scoped = [s for s in skips if not s.is_global]
+    verdict = Verdict([], [], [], [])
+    used: set[int] = set()
+    for finding in result.failed:
+        match = next(((i, s) for i, s in enumerate(scoped) if s.matches(finding)), None)
+        if match is None:
+            verdict.failed.append(finding)
+            continue
+        used.add(match[0])
+        (verdict.gaps if match[1].gap else verdict.skipped).append((finding, match[1]))
+    verdict.stale = [s for i, s in enumerate(scoped) if i not in used]
+    return verdict
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m preflight.terraform")
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="run Checkov on exported plans with checkov/skips.yaml")
+    check = sub.add_parser("check", help="run Checkov on exported plans (<stack>.tfplan.json) with the skips")
     check.add_argument("plans", nargs="+")
     check.add_argument("--skips", default=str(SKIPS_FILE))
     args = parser.parse_args(argv)
 
     skips = load_skips(Path(args.skips))
     result = run_checkov(args.plans, skips=skips)
+    verdict = classify(result, skips)
     print(
-        f"checkov {CHECKOV_VERSION}: {result.passed} passed, {len(result.failed)} failed, "
-        f"{result.skipped} skipped"
+        f"checkov {CHECKOV_VERSION}: {result.passed} passed, {len(verdict.failed)} failed, "
+        f"{result.skipped + len(verdict.skipped)} skipped (reviewed list), {len(verdict.gaps)} known gaps"
     )
-    print(f"reviewed skips ({Path(args.skips).name}): " + (", ".join(s.check_id for s in skips) or "none"))
-    for finding in sorted(result.failed, key=lambda f: (f.check_id, f.resource)):
+    globally = [s.check_id for s in skips if s.is_global]
+    print(f"skipped everywhere ({Path(args.skips).name}): {', '.join(globally) or 'none'}")
+    for finding, skip in sorted(verdict.gaps, key=lambda g: (g[0].check_id, g[0].resource)):
+        print(
+            f"  KNOWN GAP {finding.check_id} {finding.resource} ({finding.file}) -> {skip.owner}: "
+            f"{skip.justification}"
+        )
+    for finding in sorted(verdict.failed, key=lambda f: (f.check_id, f.resource)):
         print(f"  FAILED {finding.check_id} {finding.resource} ({finding.file}): {finding.name}")
-    return 1 if result.failed else 0
+    for skip in verdict.stale:
+        print(
+            f"  STALE {skip.check_id} {skip.stacks or ''} {skip.resources or ''}: matched nothing, remove it"
+        )
+    return 1 if verdict.failed or verdict.stale else 0
 
 
 if __name__ == "__main__":

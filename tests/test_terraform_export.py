@@ -148,3 +148,21 @@ def test_checkov_fails_the_bad_resource_and_passes_the_fixed_one(tmp_path: Path)
     }
     assert ("CKV_AWS_16", "aws_db_instance.encrypted") in passed
     assert ("CKV2_AWS_6", "aws_s3_bucket.backups") in passed  # connected through the reference
+
+
+def test_scoped_skips_gaps_and_stale_entries() -> None:
+    rds = terraform.Finding("CKV_AWS_157", "aws_db_instance.pg", "multi-AZ", "/staging.tfplan.json")
+    rds_prod = terraform.Finding("CKV_AWS_157", "aws_db_instance.pg", "multi-AZ", "/production.tfplan.json")
+    logs = terraform.Finding("CKV_AWS_158", "aws_cloudwatch_log_group.a", "kms", "/production.tfplan.json")
+    skips = [
+        terraform.Skip("CKV_AWS_157", "staging is single-AZ", stacks=("staging",)),
+        terraform.Skip(
+            "CKV_AWS_158", "no kms", resources=("aws_cloudwatch_log_group.a",), gap=True, owner="x"
+        ),
+        terraform.Skip("CKV_AWS_18", "never fails here", resources=("aws_s3_bucket.b",)),
+    ]
+    verdict = terraform.classify(terraform.CheckovResult(0, [rds, rds_prod, logs], 0, 0), skips)
+    assert verdict.failed == [rds_prod]  # production is not covered by the staging-only skip
+    assert verdict.skipped == [(rds, skips[0])]
+    assert verdict.gaps == [(logs, skips[1])]
+    assert verdict.stale == [skips[2]]
