@@ -84,6 +84,127 @@ for warning in edge_rate_limits.app_only:
 pulumi.export("cloudflareZoneId", origin.zone_id)
 
 # --- app tier: cluster, observability, lb, api, worker, scheduler (issue 4) ---
+from components.app_env import build_app_environment  # noqa: E402
+from components.cluster import Cluster, ClusterArgs  # noqa: E402
+from components.load_balancer import LoadBalancer, LoadBalancerArgs  # noqa: E402
+from components.observability import Observability, ObservabilityArgs  # noqa: E402
+from components.services import (  # noqa: E402
+    ApiService,
+    ApiServiceArgs,
+    SchedulerService,
+    SchedulerServiceArgs,
+    WorkerService,
+    WorkerServiceArgs,
+)
+
+try:
+    # One environment for the three services: plain values in `environment`, secrets as literal ARNs.
+    app_env = build_app_environment(
+        cfg,
+        env_parts=[postgres.env, redis.env],
+        secret_parts=[postgres.ecs_secrets, redis.ecs_secrets, app_secrets.ecs_secrets],
+        secret_arn_patterns=[
+            postgres.secret_arn_patterns,
+            redis.secret_arn_patterns,
+            app_secrets.secret_arn_patterns,
+        ],
+    )
+    cluster = Cluster(
+        "app",
+        ClusterArgs(
+            deployment=deployment,
+            sources={"api": cfg.api.source, "worker": cfg.worker.source, "scheduler": cfg.scheduler.source},
+            secret_arn_patterns=app_env.secret_arn_patterns,
+            # Every app secret (DB, Redis, JWT, third-party) is encrypted with the AppSecrets key.
+            secret_kms_key_arns=[app_secrets.kms_key_arn],
+        ),
+    )
+    lb = LoadBalancer(
+        "api-lb",
+        LoadBalancerArgs(
+            deployment=deployment,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            certificate_arn=origin.certificate_arn,
+            cloudflare_ipv4=origin.cloudflare_ipv4,
+            cloudflare_ipv6=origin.cloudflare_ipv6,
+            origin_header_name=origin.origin_header_name,
+            origin_secret=origin.origin_secret,
+            container_port=cfg.api.port,
+            health_check_path=cfg.api.health_check_path,
+        ),
+    )
+    service_common = {
+        "deployment": deployment,
+        "cluster": cluster,
+        "app": app_env,
+        "subnet_ids": network.private_subnet_ids,
+        "security_group_id": network.app_security_group_id,
+        "log_retention_days": cfg.effective_log_retention_days,
+    }
+    api = ApiService(
+        "api",
+        ApiServiceArgs(
+            **service_common,
+            size=cfg.api.size,
+            command=cfg.api.command,
+            load_balancer=lb,
+            port=cfg.api.port,
+            health_check_grace_seconds=cfg.api.health_check_grace_seconds,
+            min_replicas=cfg.api.min_replicas,
+            max_replicas=cfg.api.max_replicas,
+            cpu_target_percent=cfg.api.cpu_target_percent,
+            memory_target_percent=cfg.api.memory_target_percent,
+            scale_in_cooldown_seconds=cfg.api.scale_in_cooldown_seconds,
+            scale_out_cooldown_seconds=cfg.api.scale_out_cooldown_seconds,
+        ),
+    )
+    worker = WorkerService(
+        "worker",
+        WorkerServiceArgs(
+            **service_common,
+            size=cfg.worker.size,
+            command=cfg.worker.command,
+            replicas=cfg.worker.replicas,
+            spot=cfg.worker.spot,
+        ),
+    )
+    # No replicas: the scheduler always runs exactly one task.
+    scheduler = SchedulerService(
+        "scheduler",
+        SchedulerServiceArgs(**service_common, size=cfg.scheduler.size, command=cfg.scheduler.command),
+    )
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            deployment=deployment,
+            cluster_name=cluster.cluster_name,
+            api_service_name=api.service_name,
+            scheduler_service_name=scheduler.service_name,
+            alb_arn_suffix=lb.arn_suffix,
+            target_group_arn_suffix=lb.target_group_arn_suffix,
+            db_instance_identifier=postgres.instance_identifier,
+            # ElastiCache names the group's nodes <group>-001, -002 (2 nodes in production, 1 elsewhere).
+            redis_cache_cluster_ids=[
+                f"{redis.replication_group_id}-{n:03d}"
+                for n in range(1, 3 if deployment.is_production else 2)
+            ],
+            alert_email=cfg.alerts.email,
+        ),
+    )
+except ValueError as error:
+    raise pulumi.RunError(str(error)) from None
+pulumi.export("apiUrl", f"https://{cfg.api_hostname}")
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("apiServiceName", api.service_name)
+pulumi.export("workerServiceName", worker.service_name)
+pulumi.export("schedulerServiceName", scheduler.service_name)
+pulumi.export("logGroups", {s.role: s.log_group_name for s in (api, worker, scheduler)})
+pulumi.export("alertsTopicArn", observability.topic_arn)
+# Database migrations before a deploy (README "Database migrations"): a one-off task of the API's family.
+pulumi.export("migrateCommand", api.migrate_command)
+pulumi.export("migrateTargets", api.migrate_targets)
 
 # --- edge: edge (issue 6) ---
 

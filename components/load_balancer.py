@@ -180,7 +180,7 @@ class LoadBalancer(pulumi.ComponentResource):
             subnets=list(args.public_subnet_ids),
             drop_invalid_header_fields=True,
             enable_deletion_protection=d.is_production,
-            desync_mitigation_mode="strictest",
+            desync_mitigation_mode="defensive",
             idle_timeout=60,
             access_logs={"bucket": self.log_bucket_name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
             tags=d.tags(),
