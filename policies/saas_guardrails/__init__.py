@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import alb, cloudflare, ecs, elasticache, kms, logs, network, protection, rds, s3, tags
+from . import alb, cloudflare, docker, ecs, elasticache, kms, logs, network, protection, rds, s3, tags
 
 PACK_NAME = "saas-guardrails"
 PACK_DESCRIPTION = (
@@ -18,6 +18,7 @@ PACK_DESCRIPTION = (
 
 ALL_POLICIES: list[Policy] = [
     *ecs.POLICIES,
+    *docker.POLICIES,
     *rds.POLICIES,
     *elasticache.POLICIES,
     *s3.POLICIES,

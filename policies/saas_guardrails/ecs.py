@@ -24,12 +24,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._util import Report, as_list, as_map, config_str_list, number, show, tag
+from ._util import Report, config_str_list, number, show, tag
+from .docker import DOCKER_CONTAINER, is_scheduler_container
 
 ECS_SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 AUTOSCALING_TARGET = "aws:appautoscaling/target:Target"
-DOCKER_CONTAINER = "docker:index/container:Container"
 SCHEDULER_ROLE = "scheduler"
 
 
@@ -85,20 +85,7 @@ scheduler_singleton = ResourceValidationPolicy(
 
 def _is_docker_scheduler(resource: PolicyResource) -> bool:
     """A Docker container (dev stack) labelled role=scheduler, or whose logical name ends in "scheduler"."""
-    if resource.name == SCHEDULER_ROLE or resource.name.endswith("-" + SCHEDULER_ROLE):
-        return True
-    for label in as_list(resource.props.get("labels")):
-        entry = as_map(label)
-        if entry is None:
-            continue
-        key = entry.get("label")
-        if (
-            isinstance(key, str)
-            and (key == "role" or key.endswith(".role"))
-            and entry.get("value") == "scheduler"
-        ):
-            return True
-    return False
+    return is_scheduler_container(resource.name, resource.props)
 
 
 def _schedulers(resources: list[PolicyResource]) -> list[PolicyResource]:

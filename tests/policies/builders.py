@@ -529,3 +529,39 @@ def policies_of(violations: list[Violation]) -> set[str]:
 
 def explain(violations: list[Violation]) -> str:
     return "\n".join(str(v) for v in violations) or "(no violations)"
+
+
+# --- the dev stack (platform docker) --------------------------------------------------------------------
+
+DOCKER_CONTAINER = "docker:index/container:Container"
+
+
+def docker_labels(**extra: str) -> list[dict[str, str]]:
+    return [{"label": k, "value": v} for k, v in sorted(tags("dev", **extra).items())]
+
+
+def good_dev_stack() -> list[RecordedResource]:
+    """A small local (Docker) stack that satisfies every policy: loopback ports, one restarting scheduler."""
+    prefix = f"{APP}-dev"
+    network = res("docker:index/network:Network", "network-net", {"name": prefix, "driver": "bridge"})
+    attach = [{"name": prefix, "aliases": []}]
+
+    def container(name: str, role: str, **inputs: Any) -> RecordedResource:
+        base = {
+            "name": f"{prefix}-{role}",
+            "image": UNKNOWN,
+            "restart": "unless-stopped",
+            "networksAdvanced": attach,
+            "labels": docker_labels(role=role),
+        }
+        return res(DOCKER_CONTAINER, name, {**base, **inputs})
+
+    loopback = {"protocol": "tcp", "ip": "127.0.0.1"}
+    return [
+        network,
+        container("postgres-container", "postgres", ports=[{**loopback, "internal": 5432, "external": 3802}]),
+        container("api-container", "api", ports=[{**loopback, "internal": 3801, "external": 3801}]),
+        container("worker-container", "worker"),
+        container("scheduler-container", "scheduler", command=["npm", "run", "start:scheduler"]),
+        container("object-store-setup", "setup", restart="no", mustRun=False, attach=True),
+    ]

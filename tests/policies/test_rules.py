@@ -20,6 +20,7 @@ from .builders import (
     container_definitions,
     explain,
     find,
+    good_dev_stack,
     good_stack,
     make_urn,
     policies_of,
@@ -577,6 +578,69 @@ CASES = [
         "production-stateful-protected",
         "production KMS key 'data-key' is not protected",
     ),
+    # dev stack (Docker containers)
+    Case(
+        "docker-scheduler-no-restart",
+        lambda: with_inputs(good_dev_stack(), "scheduler-container", restart=DROP),
+        "docker-scheduler-container",
+        'has restart unset (Docker default "no"); it must be always or unless-stopped',
+    ),
+    Case(
+        "docker-scheduler-restart-on-failure",
+        lambda: with_inputs(good_dev_stack(), "scheduler-container", restart="on-failure"),
+        "docker-scheduler-container",
+        'has restart "on-failure"',
+    ),
+    Case(
+        "docker-scheduler-publishes-port",
+        lambda: with_inputs(
+            good_dev_stack(),
+            "scheduler-container",
+            ports=[{"internal": 9000, "external": 3809, "ip": "127.0.0.1", "protocol": "tcp"}],
+        ),
+        "docker-scheduler-container",
+        "the scheduler serves nothing and publishes none",
+    ),
+    Case(
+        "docker-scheduler-not-kept-running",
+        lambda: with_inputs(good_dev_stack(), "scheduler-container", mustRun=False),
+        "docker-scheduler-container",
+        "has mustRun false",
+    ),
+    Case(
+        "docker-port-on-every-interface",
+        lambda: with_inputs(
+            good_dev_stack(), "postgres-container", ports=[{"internal": 5432, "external": 3802}]
+        ),
+        "docker-ports-loopback",
+        "publishes port 5432 as 3802 on ip unset (Docker default 0.0.0.0, every interface)",
+    ),
+    Case(
+        "docker-port-on-a-lan-address",
+        lambda: with_inputs(
+            good_dev_stack(), "api-container", ports=[{"internal": 3801, "external": 3801, "ip": "0.0.0.0"}]
+        ),
+        "docker-ports-loopback",
+        'on ip "0.0.0.0"; bind it to 127.0.0.1',
+    ),
+    Case(
+        "docker-publish-all-ports",
+        lambda: with_inputs(good_dev_stack(), "worker-container", publishAllPorts=True),
+        "docker-ports-loopback",
+        "has publishAllPorts true",
+    ),
+    Case(
+        "docker-host-network",
+        lambda: with_inputs(good_dev_stack(), "worker-container", networkMode="host"),
+        "docker-ports-loopback",
+        "uses the host network",
+    ),
+    Case(
+        "docker-privileged",
+        lambda: with_inputs(good_dev_stack(), "worker-container", privileged=True),
+        "docker-no-privileged-containers",
+        "Docker container 'worker-container' has privileged: true",
+    ),
 ]
 
 
@@ -697,8 +761,13 @@ def test_components_are_not_sent(analyze: Analyze) -> None:
 
 def test_docker_scheduler_counts_for_the_stack_rule(analyze: Analyze) -> None:
     container = "docker:index/container:Container"
-    labelled = res(container, "dev-jobs", {"image": "x", "labels": [{"label": "role", "value": "scheduler"}]})
-    named = res(container, "dev-scheduler", {"image": "x"})
+    # restart: the scheduler's container must be restarted by Docker (docker-scheduler-container).
+    labelled = res(
+        container,
+        "dev-jobs",
+        {"image": "x", "restart": "always", "labels": [{"label": "role", "value": "scheduler"}]},
+    )
+    named = res(container, "dev-scheduler", {"image": "x", "restart": "unless-stopped"})
     only_docker = [r for r in staging() if r.type != "aws:ecs/service:Service"] + [labelled]
     assert analyze(only_docker) == []
     violations = analyze([*only_docker, named])
