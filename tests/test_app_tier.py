@@ -13,6 +13,7 @@ import yaml
 from components.app_env import covered_by
 from components.cluster import image_tag
 from components.config import looks_secret
+from policies.saas_guardrails.ecs import is_secret_name
 from preflight import mocks
 from preflight.engine import Evaluation, evaluate
 from preflight.model import UNKNOWN
@@ -200,10 +201,18 @@ def test_container_definitions_are_literal_at_preview(stack: Evaluation) -> None
         assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix}/{role}"
 
 
-def test_no_secret_looking_name_in_any_task_environment(stack: Evaluation) -> None:
+def test_no_secret_looking_name_in_the_app_task_environments(stack: Evaluation) -> None:
+    for role, task in app_tasks(stack).items():
+        leaked = [e["name"] for e in container(task)["environment"] if looks_secret(e["name"])]
+        assert leaked == [], (role, leaked)
+
+
+def test_no_task_definition_in_the_stack_carries_a_secret_in_environment(stack: Evaluation) -> None:
+    # Every task definition (backups' too), judged as the policy pack judges it: names that end in a
+    # reference suffix (BACKUP_KMS_KEY_ID) are references, not secrets.
     for task in stack.of_type(TASK_DEF):
         for c in json.loads(task.inputs["containerDefinitions"]):
-            leaked = [e["name"] for e in c.get("environment", []) if looks_secret(e["name"])]
+            leaked = [e["name"] for e in c.get("environment", []) if is_secret_name(e["name"])]
             assert leaked == [], (task.name, leaked)
 
 
@@ -387,9 +396,12 @@ def test_build_context_is_built_once_and_tagged_by_content() -> None:
     }
     evaluation = evaluate("staging", preview=True, overrides=overrides)
     assert evaluation.error is None, evaluation.error
-    repos = evaluation.of_type("aws:ecr/repository:Repository")
-    images = evaluation.of_type("docker:index/image:Image")
-    assert len(repos) == 1 and len(images) == 1  # one shared build for the three roles
+    cluster = evaluation.one("saas:app:Cluster")
+    builds = [r for r in evaluation.resources if r.type == "saas:app:BuiltImage" and r.parent == cluster.urn]
+    assert len(builds) == 1  # one shared build for the three roles
+    repos = [r for r in evaluation.of_type("aws:ecr/repository:Repository") if r.parent == builds[0].urn]
+    images = [r for r in evaluation.of_type("docker:index/image:Image") if r.parent == builds[0].urn]
+    assert len(repos) == 1 and len(images) == 1
     tag = image_tag(REPO_ROOT / "images/pg-backup")
     ref = f"{mocks.ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com/escalating-reminders-staging/api:{tag}"
     assert images[0].inputs["imageName"] == ref
