@@ -207,6 +207,26 @@ pulumi.export("migrateCommand", api.migrate_command)
 pulumi.export("migrateTargets", api.migrate_targets)
 
 # --- edge: edge (issue 6) ---
+from components.edge import Edge, EdgeArgs  # noqa: E402
+
+try:
+    # Proxied record -> ALB, zone TLS settings, WAF, rate limits (translated above), origin header.
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            deployment=deployment,
+            zone_id=origin.zone_id,
+            hostname=cfg.api_hostname,
+            alb_dns_name=lb.dns_name,
+            plan=cfg.edge.plan,
+            rate_limits=edge_rate_limits.rules,
+            origin_header_name=origin.origin_header_name,
+            origin_secret=origin.origin_secret,
+        ),
+    )
+except ValueError as error:
+    raise pulumi.RunError(str(error)) from None
+pulumi.export("edgeRulesetIds", edge.ruleset_ids)
 
 # --- backups: backups (issue 5) ---
 

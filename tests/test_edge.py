@@ -476,3 +476,160 @@ def test_edge_rejects_rules_the_plan_cannot_hold() -> None:
     pro_periods = translate_all("pro", STACK_LIMITS[:1], strict=True).rules
     ev = run_program(_edge_program("free", rate_limits=pro_periods), preview=True)
     assert ev.error is not None and "free allows periods (10,) s, timeouts (10,) s" in ev.error
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Both committed stacks: the edge in front of the app tier's ALB
+
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+WORLD = {"0.0.0.0/0", "::/0"}
+
+
+def _edge_child(ev: Evaluation, type_: str) -> list[Any]:
+    return [r for r in ev.children(ev.one(EDGE, "edge").urn) if r.type == type_]
+
+
+def _https_listener(ev: Evaluation) -> Any:
+    (listener,) = [r for r in ev.of_type(LISTENER) if r.inputs.get("protocol") == "HTTPS"]
+    return listener
+
+
+def test_stack_api_record_is_proxied_and_points_at_the_alb(stack: Evaluation) -> None:
+    (record,) = _edge_child(stack, RECORD)
+    alb = stack.one(ALB)
+    assert record.inputs["name"] == HOSTNAMES[stack.stack]
+    assert (record.inputs["type"], record.inputs["proxied"], record.inputs["ttl"]) == ("CNAME", True, 1)
+    assert record.inputs["content"] == UNKNOWN  # the ALB's DNS name is known after apply
+    assert record.property_dependencies["content"] == [alb.urn]
+    assert record.inputs["zoneId"] == stack.outputs["cloudflareZoneId"]
+
+
+def test_stack_up_api_record_targets_the_alb_dns_name(production_up: Evaluation) -> None:
+    (record,) = _edge_child(production_up, RECORD)
+    dns_name = production_up.one(ALB).outputs["dnsName"]
+    assert record.inputs["content"] == dns_name and dns_name.endswith(".elb.amazonaws.com")
+
+
+def test_stack_validation_records_are_not_proxied(stack: Evaluation) -> None:
+    records = stack.of_type(RECORD)
+    validation = [r for r in records if r.parent == stack.one(ORIGIN).urn]
+    assert len(validation) == 1 and len(records) == 2
+    assert all(r.inputs["proxied"] is False for r in validation)
+
+
+def test_stack_certificate_is_validated_before_the_https_listener(stack: Evaluation) -> None:
+    listener = _https_listener(stack)
+    validation = stack.one(CERT_VALIDATION)
+    assert listener.property_dependencies["certificateArn"] == [validation.urn]
+    assert stack.one(CERT).urn not in listener.property_dependencies["certificateArn"]
+
+
+def test_stack_up_listener_uses_the_validated_certificate(staging_up: Evaluation) -> None:
+    listener = _https_listener(staging_up)
+    assert listener.inputs["certificateArn"] == staging_up.one(CERT).outputs["arn"]
+
+
+def test_stack_zone_settings(stack: Evaluation) -> None:
+    settings = {r.inputs["settingId"]: r.inputs["value"] for r in _edge_child(stack, ZONE_SETTING)}
+    assert settings == {"ssl": "strict", "always_use_https": "on", "min_tls_version": "1.2", "tls_1_3": "on"}
+
+
+def test_stack_waf_custom_rules_block_exploit_paths(stack: Evaluation) -> None:
+    block, challenge = _phase(stack, "http_request_firewall_custom").inputs["rules"]
+    assert block["action"] == "block" and challenge["action"] == "managed_challenge"
+    for path in ("/wp-admin", "/wp-login.php", "/.env", "/.git", "/phpmyadmin", "/xmlrpc.php", "/cgi-bin"):
+        assert f'contains "{path}"' in block["expression"]
+    assert "/server-status" in block["expression"] and '"/.."' in block["expression"]
+    assert f'(http.host eq "{HOSTNAMES[stack.stack]}")' in block["expression"]
+
+
+def test_stack_managed_waf_for_production_pro_only(production: Evaluation, staging: Evaluation) -> None:
+    managed = _phase(production, "http_request_firewall_managed")
+    assert [r["actionParameters"]["id"] for r in managed.inputs["rules"]] == [
+        "efb7b8c949ac4650a09736fc376e9aee",
+        "4814384a9e5d4991b9815dcfc25d2f1f",
+    ]
+    assert [r for r in staging.of_type(RULESET) if r.inputs["phase"] == "http_request_firewall_managed"] == []
+
+
+def test_stack_rate_limits_from_seed_000(production: Evaluation, staging: Evaluation) -> None:
+    # production, pro: 5 / 15 min on /auth -> 1 / min; 100 / 15 min -> 7 / min; blocked for 15 min.
+    prod = _phase(production, "http_ratelimit").inputs["rules"]
+    assert [
+        (r["ratelimit"]["requestsPerPeriod"], r["ratelimit"]["period"], r["ratelimit"]["mitigationTimeout"])
+        for r in prod
+    ] == [(1, 60, 900), (7, 60, 900)]
+    assert prod[0]["expression"].startswith('((http.host eq "api.escalating-reminders.com") and ')
+    assert prod[1]["expression"] == '(http.host eq "api.escalating-reminders.com")'
+    assert all(r["ratelimit"]["characteristics"] == ["cf.colo.id", "ip.src"] for r in prod)
+    # staging, free: one rule (10 s only): the auth limit 20 / 15 min -> 1 / 10 s; path field only.
+    (stage,) = _phase(staging, "http_ratelimit").inputs["rules"]
+    assert (stage["ratelimit"]["requestsPerPeriod"], stage["ratelimit"]["period"]) == (1, 10)
+    assert stage["ratelimit"]["mitigationTimeout"] == 10 and "http.host" not in stage["expression"]
+    assert "/auth" in stage["expression"]
+
+
+def test_stack_origin_header_is_what_the_alb_requires(stack: Evaluation) -> None:
+    (rule,) = _phase(stack, "http_request_late_transform").inputs["rules"]
+    (forward,) = stack.of_type(LISTENER_RULE)
+    (condition,) = forward.inputs["conditions"]
+    header = condition["httpHeader"]["httpHeaderName"]
+    assert header == ORIGIN_HEADER_NAME and list(rule["actionParameters"]["headers"]) == [header]
+    assert rule["expression"] == f'(http.host eq "{HOSTNAMES[stack.stack]}")'
+    # The ALB's default answer is 403: only requests carrying the header reach the app.
+    listener = _https_listener(stack)
+    assert listener.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "403"
+
+
+@pytest.mark.parametrize("name", ["staging_up", "production_up"])
+def test_stack_up_origin_header_value_is_the_alb_secret(name: str, request: pytest.FixtureRequest) -> None:
+    ev: Evaluation = request.getfixturevalue(name)
+    (rule,) = _phase(ev, "http_request_late_transform").inputs["rules"]
+    sent = rule["actionParameters"]["headers"][ORIGIN_HEADER_NAME]["value"]
+    (forward,) = ev.of_type(LISTENER_RULE)
+    (required,) = forward.inputs["conditions"][0]["httpHeader"]["values"]
+    assert SECRET_SIG in sent and SECRET_SIG in required
+    assert (
+        _unsecret(sent)
+        == _unsecret(required)
+        == ev.one(PASSWORD, "edge-origin-origin-secret").outputs["result"]
+    )
+    assert len(_unsecret(sent)) == 48
+
+
+def _covers_443(props: dict[str, Any]) -> bool:
+    protocol = str(props.get("ipProtocol") or props.get("protocol") or "")
+    if protocol in ("-1", "all"):
+        return True
+    return int(props.get("fromPort", -1)) <= 443 <= int(props.get("toPort", -1))
+
+
+def test_stack_alb_admits_443_from_cloudflare_only(stack: Evaluation) -> None:
+    alb = stack.one(ALB)
+    (alb_sg_urn,) = alb.property_dependencies["securityGroups"]
+    alb_sg = stack.by_urn(alb_sg_urn)
+    assert alb_sg.type == SG and not alb_sg.inputs.get("ingress")  # no inline rules
+    admitted: set[str] = set()
+    for rule in stack.of_type(SG_INGRESS) + stack.of_type(SG_RULE):
+        if rule.type == SG_RULE and rule.inputs.get("type") != "ingress":
+            continue
+        if not _covers_443(rule.inputs):
+            continue
+        found = [rule.inputs.get("cidrIpv4"), rule.inputs.get("cidrIpv6")]
+        found += [*(rule.inputs.get("cidrBlocks") or []), *(rule.inputs.get("ipv6CidrBlocks") or [])]
+        cidrs = {str(c) for c in found if c is not None}
+        assert not cidrs & WORLD, f"{rule.name} opens 443 to the world: {cidrs}"
+        if alb_sg_urn in rule.property_dependencies.get("securityGroupId", []):
+            admitted |= cidrs
+    # Every security group in the stack: no inline ingress open to the world on 443 either.
+    for group in stack.of_type(SG):
+        for entry in group.inputs.get("ingress") or []:
+            if _covers_443(entry):
+                world = set(entry.get("cidrBlocks") or []) | set(entry.get("ipv6CidrBlocks") or [])
+                assert not world & WORLD, f"{group.name} opens 443 to the world"
+    assert admitted == set(mocks.CLOUDFLARE_IPV4) | set(mocks.CLOUDFLARE_IPV6)
