@@ -61,6 +61,9 @@ FREE_TYPES = frozenset(
         "aws:cloudwatch/eventRule:EventRule",
         "aws:cloudwatch/eventTarget:EventTarget",
         "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",  # the metric it emits is not an extra alarm
+        "aws:sqs/queue:Queue",  # billed per request; a dead-letter queue stays within the free requests
+        "aws:sqs/queuePolicy:QueuePolicy",
         "aws:sns/topic:Topic",
         "aws:sns/topicPolicy:TopicPolicy",
         "aws:sns/topicSubscription:TopicSubscription",

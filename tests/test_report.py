@@ -197,14 +197,14 @@ def test_cost_spot_and_unknown_prices_are_explicit() -> None:
             capacity_provider_strategies=[{"capacity_provider": "FARGATE_SPOT", "weight": 1}],
         )
         aws.rds.Instance("big", engine="postgres", instance_class="db.r7g.16xlarge", allocated_storage=20)
-        aws.sqs.Queue("q")
+        aws.dynamodb.Table("q", hash_key="id", attributes=[{"name": "id", "type": "S"}])
 
     estimate = cost.estimate(run_program(program, preview=True).resources)
     worker = _line(estimate, "worker")
     assert worker.monthly_usd == pytest.approx(2 * HOURS * (0.25 * 0.0202 + 0.5 * 0.00222))
     assert "Fargate Spot" in worker.detail
     unknown = {line.resource.name: line.missing for line in estimate.unknown}
-    assert unknown == {"big": ["rds.postgres.db.r7g.16xlarge"], "q": ["type aws:sqs/queue:Queue"]}
+    assert unknown == {"big": ["rds.postgres.db.r7g.16xlarge"], "q": ["type aws:dynamodb/table:Table"]}
     text = "\n".join(cost.cost_lines(estimate))
     assert "UNKNOWN (2 resources, not included in the total)" in text
     assert "big [aws:rds/instance:Instance]: missing rds.postgres.db.r7g.16xlarge" in text
@@ -283,9 +283,9 @@ def test_deploy_time_rules_and_unlisted_types() -> None:
 
     assert times.seconds(rr("aws:rds/instance:Instance", multiAz=True)) == (900.0, True)
     assert times.seconds(rr("aws:rds/instance:Instance", multiAz=False)) == (600.0, True)
-    assert times.seconds(rr("aws:sqs/queue:Queue")) == (times.default_seconds, False)
-    result = deploytime.estimate([rr("aws:sqs/queue:Queue")])
-    assert result.unlisted_types == ["aws:sqs/queue:Queue"]
+    assert times.seconds(rr("aws:dynamodb/table:Table")) == (times.default_seconds, False)
+    result = deploytime.estimate([rr("aws:dynamodb/table:Table")])
+    assert result.unlisted_types == ["aws:dynamodb/table:Table"]
 
 
 # --- markdown and CLI --------------------------------------------------------------------------------------
