@@ -425,6 +425,50 @@ def _docker_image(name: str, i: dict) -> dict:
     return {"repoDigest": f"{repo}@sha256:{_h(name, n=64)}", "baseImageName": image, "imageName": image}
 
 
+def _docker_remote_image(name: str, i: dict) -> dict:
+    # A pulled image answers its registry digest; a local build (never pushed) has none.
+    ref = str(i.get("name") or name)
+    repo = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+    image_id = f"sha256:{_h(name, 'image', n=64)}"
+    digest = "" if i.get("build") else f"{repo}@sha256:{_h(name, 'digest', n=64)}"
+    return {"id": f"{image_id}{ref}", "imageId": image_id, "repoDigest": digest}
+
+
+def _docker_container(name: str, i: dict) -> dict:
+    cid = _h(name, "container", n=64)
+    networks = [n.get("name") for n in i.get("networksAdvanced") or [] if isinstance(n, dict)]
+    out: dict[str, Any] = {
+        "id": cid,
+        "hostname": cid[:12],
+        "networkDatas": [
+            {
+                "networkName": net,
+                "ipAddress": f"172.18.0.{2 + int(_h(name, str(net), n=2), 16) % 250}",
+                "ipPrefixLength": 16,
+                "gateway": "172.18.0.1",
+            }
+            for net in networks
+        ],
+    }
+    if i.get("attach") and i.get("mustRun") is False:  # a one-shot container that ran to completion
+        out |= {"exitCode": 0, "containerLogs": ""}
+    return out
+
+
+def _docker_volume(name: str, i: dict) -> dict:
+    volume = _physical_name(name, i)
+    return {
+        "id": volume,
+        "name": volume,
+        "driver": "local",
+        "mountpoint": f"/var/lib/docker/volumes/{volume}/_data",
+    }
+
+
+def _docker_network(name: str, i: dict) -> dict:
+    return {"id": _h(name, "network", n=64), "driver": i.get("driver") or "bridge", "scope": "local"}
+
+
 def _cf_id(name: str, i: dict) -> dict:
     return {"id": _h(name, n=32)}
 
@@ -434,6 +478,10 @@ _OTHER_OUTPUTS: dict[str, Callable[[str, dict], dict]] = {
     "random:index/randomBytes:RandomBytes": _random_bytes,
     "random:index/randomId:RandomId": _random_id,
     "docker:index/image:Image": _docker_image,
+    "docker:index/remoteImage:RemoteImage": _docker_remote_image,
+    "docker:index/container:Container": _docker_container,
+    "docker:index/volume:Volume": _docker_volume,
+    "docker:index/network:Network": _docker_network,
     "cloudflare:index/dnsRecord:DnsRecord": _cf_id,
     "cloudflare:index/ruleset:Ruleset": _cf_id,
 }

@@ -1,0 +1,163 @@
+"""The dev stack's composition: ``deploy(cfg)`` builds the local components and returns the stack outputs.
+
+``__main__.py`` calls it when ``cfg.platform == "docker"`` (only ``environment: dev``, see config.py) instead
+of the AWS composition; the variable names are the AWS ones (docs/interfaces.md). Nothing here talks to AWS or
+Cloudflare: no provider of theirs is instantiated, no invoke is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from ..backups import bucket_name
+from ..config import StackConfig
+from ..services import MIGRATE_COMMAND
+from .app import (
+    LocalAppSecrets,
+    LocalAppSecretsArgs,
+    LocalImages,
+    LocalImagesArgs,
+    LocalScheduler,
+    LocalSchedulerArgs,
+    LocalService,
+    LocalServiceArgs,
+    local_app_environment,
+)
+from .backups import LocalBackups, LocalBackupsArgs, require_local_schedule
+from .common import local_deployment
+from .data import (
+    LocalObjectStore,
+    LocalObjectStoreArgs,
+    LocalPostgres,
+    LocalPostgresArgs,
+    LocalRedis,
+    LocalRedisArgs,
+)
+from .network import LocalNetwork, LocalNetworkArgs
+
+
+def deploy(cfg: StackConfig) -> dict[str, Any]:
+    """Create the dev stack on the local Docker engine; return ``{output name: value}`` to export.
+
+    An invalid component input stops the program with its one-line message (``pulumi.RunError``).
+    """
+    try:
+        return _deploy(cfg)
+    except ValueError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def _deploy(cfg: StackConfig) -> dict[str, Any]:
+    # Checked before any resource exists: the backups come last.
+    require_local_schedule(cfg.backups.schedule)
+    d = local_deployment(cfg)
+
+    # -- data tier -------------------------------------------------------------------------------------
+    network = LocalNetwork("network", LocalNetworkArgs(deployment=d))
+    app_secrets = LocalAppSecrets(
+        "app-secrets", LocalAppSecretsArgs(deployment=d, secret_names=cfg.secret_names)
+    )
+    postgres = LocalPostgres(
+        "postgres", LocalPostgresArgs(deployment=d, config=cfg.postgres, network=network)
+    )
+    redis = LocalRedis("redis", LocalRedisArgs(deployment=d, config=cfg.redis, network=network))
+
+    # -- app tier ---------------------------------------------------------------------------------------
+    images = LocalImages(
+        "images",
+        LocalImagesArgs(
+            deployment=d,
+            sources={"api": cfg.api.source, "worker": cfg.worker.source, "scheduler": cfg.scheduler.source},
+        ),
+    )
+    api_url = f"http://localhost:{cfg.api.port}"
+    app = local_app_environment(
+        cfg,
+        env_parts=[postgres.env, redis.env],
+        secret_parts=[app_secrets.values, postgres.secret_env, redis.secret_env],
+        api_url=api_url,
+    )
+    data = [postgres.container, redis.container]
+
+    def common(role: str) -> dict[str, Any]:
+        return {
+            "deployment": d,
+            "network": network,
+            "image_id": images.image_ids[role],
+            "image_ref": images.image_refs[role],
+            "app": app,
+            "depends_on": data,
+        }
+
+    api = LocalService(
+        "api",
+        LocalServiceArgs(
+            **common("api"),
+            role="api",
+            command=cfg.api.command,
+            port=cfg.api.port,
+            health_check_path=cfg.api.health_check_path,
+        ),
+    )
+    worker = LocalService(
+        "worker",
+        LocalServiceArgs(
+            **common("worker"), role="worker", command=cfg.worker.command, replicas=cfg.worker.replicas
+        ),
+    )
+    scheduler = LocalScheduler(
+        "scheduler", LocalSchedulerArgs(**common("scheduler"), command=cfg.scheduler.command)
+    )
+
+    # -- backups ---------------------------------------------------------------------------------------
+    store = LocalObjectStore(
+        "object-store",
+        LocalObjectStoreArgs(
+            deployment=d, network=network, bucket=bucket_name(d), retention_days=cfg.backups.retention_days
+        ),
+    )
+    backups = LocalBackups(
+        "backups",
+        LocalBackupsArgs(
+            deployment=d,
+            config=cfg.backups,
+            postgres_major_version=cfg.postgres.major_version,
+            network=network,
+            postgres=postgres,
+            store=store,
+        ),
+    )
+
+    return {
+        "platform": cfg.platform,
+        "apiUrl": api_url,
+        "healthUrl": f"{api_url}{cfg.api.health_check_path}",
+        "containers": {
+            "api": api.container_names,
+            "worker": worker.container_names,
+            "scheduler": scheduler.container_names,
+            "postgres": [postgres.container_name],
+            "redis": [redis.container_name],
+            "objectStore": [store.container_name],
+            "backup": [backups.container_name],
+        },
+        "images": {**images.image_refs, "backup": backups.image_ref},
+        "databaseUrl": postgres.host_url,
+        "databasePassword": postgres.password,
+        "psqlCommand": postgres.psql_command,
+        "redisUrl": redis.host_url,
+        "objectStoreEndpoint": store.host_endpoint,
+        "objectStoreConsoleUrl": store.console_url,
+        "objectStoreUser": store.access_key,
+        "objectStorePassword": store.secret_key,
+        "backupBucket": backups.bucket,
+        "backupSchedule": backups.schedule,
+        "backupNowCommand": backups.backup_now_command,
+        "listBackupsCommand": backups.list_command,
+        "restoreCommand": backups.restore_command,
+        "migrateCommand": api.exec_command(*MIGRATE_COMMAND),
+        "secretsFromEnvironment": app_secrets.external_names,
+        "secretsMissing": app_secrets.missing_names,
+    }
