@@ -10,7 +10,8 @@ On demand, from this machine (the container already has every variable)::
 
     docker exec <prefix>-backup pg-backup backup
     docker exec -e RESTORE_KEY=postgres/<db>/.../<db>-<ts>.dump -e RESTORE_TARGET_DATABASE=<db>_restore \\
-        <prefix>-backup pg-backup restore
+        <prefix>-backup sh -c 'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; \\
+        exec pg-backup restore'
 """
 
 from __future__ import annotations
@@ -134,9 +135,11 @@ class LocalBackups(pulumi.ComponentResource):
 
         c = self.container_name
         self.backup_now_command = f"docker exec {c} pg-backup backup"
+        # Like the AWS restore task: create the target database when missing, then restore into it.
         self.restore_command = (
             f"docker exec -e RESTORE_KEY=<RESTORE_KEY> -e RESTORE_TARGET_DATABASE=<RESTORE_TARGET_DATABASE> "
-            f"{c} pg-backup restore"
+            f'{c} sh -c \'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; '
+            "exec pg-backup restore'"
         )
         self.list_command = f"docker exec {c} aws s3 ls --recursive s3://{store.bucket}/{BACKUP_PREFIX}"
         self.logs_command = f"docker logs {c}"
