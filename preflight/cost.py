@@ -407,7 +407,8 @@ class _Pricer:
         if t == "aws:secretsmanager/secret:Secret":
             return self.simple(r, "secretsmanager.secret_month", "secret (API calls negligible)")
         if t == "aws:ecr/repository:Repository":
-            return self.simple(r, "ecr.gb_month", "image storage")
+            gb = self.book.assume("ecr_stored_gb")
+            return self._line(r, [("ecr.gb_month", gb, "ecr_stored_gb")], f"{gb:g} GB of images")
         return CostLine(r, None, "type not in the price model", [f"type {t}"])
 
 
