@@ -1,6 +1,7 @@
 """``python -m preflight [stack]``: evaluate the program for a stack offline and report.
 
-Exit codes: 0 ok; 1 the program failed (config error, program error); 2 usage error.
+Exit codes: 0 ok; 1 the program failed (config error, program error); 2 usage error;
+3 the policy pack reported a mandatory violation.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import report
+from . import report, verdicts
 from .engine import evaluate
 from .stackfile import StackFileError, available_stacks
 
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="also write the recorded resources as Terraform-plan JSON (for Checkov) to PATH",
     )
+    parser.add_argument(
+        "--no-policy",
+        action="store_true",
+        help="skip the policy pack (it runs by default, as its own process over gRPC, like the CLI does)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -55,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         from .terraform import write_plan
 
         write_plan(evaluation, args.export_tfplan)
+    result = None if args.no_policy else verdicts.run(evaluation)
+    status = 0 if result is None or result.passed else 3
     if args.format == "markdown":
-        print(report.markdown(evaluation, args.stack, args.mode), end="")
-        return 0
+        policy = None if result is None else report.Section("Policy verdicts", verdicts.lines(result))
+        print(report.markdown(evaluation, args.stack, args.mode, policy=policy), end="")
+        return status
 
     out = sys.stdout
     print(f"# preflight {args.stack} ({args.mode}); stacks: {', '.join(available_stacks())}", file=out)
@@ -73,7 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     sections = report.analysis_sections(evaluation, report.cloudflare_plan(args.stack))
     for line in report.text_lines(sections):
         print(line, file=out)
-    return 0
+    print("\n## Policy verdicts", file=out)
+    for line in verdicts.lines(result) if result is not None else ["policy pack not run (--no-policy)"]:
+        print(line, file=out)
+    if status:
+        print(
+            f"preflight: {len(result.mandatory) if result else 0} mandatory policy violation(s)",
+            file=sys.stderr,
+        )
+    return status
 
 
 if __name__ == "__main__":
