@@ -229,6 +229,37 @@ except ValueError as error:
 pulumi.export("edgeRulesetIds", edge.ruleset_ids)
 
 # --- backups: backups (issue 5) ---
+from components.backups import Backups, BackupsArgs  # noqa: E402
+
+try:
+    # Daily pg_dump to S3 (01:00 UTC), copy to backups.copyRegion in production, on-demand restore task.
+    backups = Backups(
+        "backups",
+        BackupsArgs(
+            deployment=deployment,
+            config=cfg.backups,
+            postgres_major_version=cfg.postgres.major_version,
+            database_name=postgres.database_name,
+            database_user=postgres.username,
+            database_secret_name=postgres.secret_name,
+            secrets_kms_key_arn=app_secrets.kms_key_arn,
+            cluster_name=cluster.cluster_name,
+            cluster_arn=cluster.cluster_arn,
+            subnet_ids=network.private_subnet_ids,
+            # The database admits 5432 from the app tasks' security group only: the backup task uses it.
+            security_group_id=network.app_security_group_id,
+            alarm_topic_arn=observability.topic_arn,
+            log_retention_days=cfg.effective_log_retention_days,
+        ),
+    )
+except ValueError as error:
+    raise pulumi.RunError(str(error)) from None
+pulumi.export("backupBucket", backups.bucket_name)
+pulumi.export("backupNowCommand", backups.backup_now_command)
+# Replace <RESTORE_KEY> and <RESTORE_TARGET_DATABASE> (README "Backups and restore runbook").
+pulumi.export("restoreCommand", backups.restore_command)
+if backups.replica_bucket_name is not None:
+    pulumi.export("backupReplicaBucket", backups.replica_bucket_name)
 
 pulumi.export("environment", cfg.environment)
 pulumi.export("apiHostname", cfg.api_hostname)

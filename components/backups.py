@@ -15,10 +15,13 @@ What it creates
       objects included, delete markers replicated; a replication role limited to those two buckets/keys.
     * **Image** ``images/pg-backup`` built with the cluster's :class:`~components.cluster.BuiltImage`
       (``PG_MAJOR`` = the RDS major version) into ``<prefix>/pg-backup`` with an immutable content tag.
-    * **Task definitions** ``<prefix>-backup`` (MODE backup, role tag ``backup``) and ``<prefix>-restore``
-      (MODE restore, role tag ``restore``): PGHOST/PGPASSWORD from the DATABASE secret through ``secrets``,
-      everything else literal in ``environment``; one log group each; one execution role that reads exactly
-      the DATABASE secret; a task role each, limited to the dump prefix (see ``_backup_task_s3_policy``).
+    * **Task definitions** ``<prefix>-backup`` (MODE backup, role tag ``backup``, read-only root file
+      system: it streams) and ``<prefix>-restore`` (MODE restore, role tag ``restore``): PGHOST/PGPASSWORD
+      from the DATABASE secret through ``secrets``, everything else literal in ``environment``; one log group
+      each (encrypted with the backups key); one execution role that reads exactly the DATABASE secret; a
+      task role each, limited to the dump prefix (see ``_backup_task_s3_policy``). The backup uploads with
+      ``BACKUP_KMS_KEY_ID`` = the key's literal alias ARN (``alias/<prefix>/backups``), the same key as the
+      bucket's default SSE-KMS, so a dump is encrypted with it even if the default were changed.
     * **Schedule**: EventBridge Scheduler ``backups.schedule`` (timezone UTC) -> ECS RunTask on Fargate in
       the private subnets without a public IP, 2 retries, a dead-letter queue; its role may only run the
       backup family on this cluster and pass its two roles.
@@ -292,6 +295,38 @@ def _execution_policy(
     )
 
 
+def key_policy(d: Deployment, log_group_arns: Sequence[str] = ()) -> str:
+    """Key policy: the account administers the key and grants its use through IAM (the task, restore and
+    replication roles' policies); CloudWatch Logs may use it for exactly ``log_group_arns``."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdmin",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{d.partition}:iam::{d.account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if log_group_arns:
+        statements.append(
+            {
+                "Sid": "CloudWatchLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{d.region}.amazonaws.com"},
+                "Action": [
+                    "kms:Decrypt*",
+                    "kms:Describe*",
+                    "kms:Encrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}},
+            }
+        )
+    return policy_json(*statements)
+
+
 def _kms_policy(
     sid: str, actions: list[str], key_arn: str, via_service: str, context: list[str] | None
 ) -> dict:
@@ -405,8 +440,18 @@ class Backups(pulumi.ComponentResource):
         family_arn = f"arn:{partition}:ecs:{region}:{account}:task-definition/{self.backup_family}"
         secret_key = args.database_secret_name[len(d.secret_name("")) :]
 
+        log_group_arns = [
+            f"arn:{partition}:logs:{region}:{account}:log-group:{group}"
+            for group in (self.log_group_name, self.restore_log_group_name)
+        ]
+
         # -- storage ------------------------------------------------------------------------------------
-        key = self._kms_key(f"{name}-kms", "backups", f"S3 backups (pg_dump) of {d.prefix}")
+        key = self._kms_key(
+            f"{name}-kms",
+            "backups",
+            f"S3 backups (pg_dump) and backup/restore task logs of {d.prefix}",
+            key_policy(d, log_group_arns),
+        )
         self.kms_key_arn = key.arn
         bucket = self._bucket(f"{name}-bucket", self.bucket, "backups", key, cfg.retention_days)
         self.bucket_name = bucket.bucket
@@ -436,16 +481,12 @@ class Backups(pulumi.ComponentResource):
                 f"{name}-{role}-logs",
                 name=group,
                 retention_in_days=args.log_retention_days,
+                kms_key_id=key.arn,
                 tags=d.tags(role=role),
                 opts=child(self),
             )
             for role, group in (("backup", self.log_group_name), ("restore", self.restore_log_group_name))
         }
-        log_group_arns = [
-            f"arn:{partition}:logs:{region}:{account}:log-group:{group}"
-            for group in (self.log_group_name, self.restore_log_group_name)
-        ]
-
         # -- roles --------------------------------------------------------------------------------------
         ecs_trust = assume_role_policy(
             "ecs-tasks.amazonaws.com",
@@ -571,6 +612,8 @@ class Backups(pulumi.ComponentResource):
             secrets,
             self.log_group_name,
             "backup",
+            # pg_dump streams into `aws s3 cp -`: nothing is written to disk.
+            read_only_root=True,
         )
         # The restore target must exist: create it first when it does not (an "already exists" error is
         # logged and ignored), then run the image's entrypoint, which validates everything else.
@@ -579,6 +622,9 @@ class Backups(pulumi.ComponentResource):
             secrets,
             self.restore_log_group_name,
             "restore",
+            # The restore downloads the dump to /tmp (ephemeral storage) as the image's non-root user;
+            # a Fargate bind mount would be root-owned 0755, so the root file system stays writable.
+            read_only_root=False,
             entry_point=[
                 "/bin/sh",
                 "-c",
@@ -827,7 +873,7 @@ class Backups(pulumi.ComponentResource):
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _kms_key(
-        self, name: str, purpose: str, description: str, provider: aws.Provider | None = None
+        self, name: str, purpose: str, description: str, policy: str, provider: aws.Provider | None = None
     ) -> aws.kms.Key:
         """A symmetric customer key with rotation and an alias ``alias/<prefix>/<purpose>``.
 
@@ -841,6 +887,7 @@ class Backups(pulumi.ComponentResource):
             description=description,
             enable_key_rotation=True,
             deletion_window_in_days=30 if prod else 7,
+            policy=policy,
             tags=d.tags(purpose=purpose),
             opts=child(self, provider=provider, protect=prod, retain_on_delete=prod),
         )
@@ -933,6 +980,7 @@ class Backups(pulumi.ComponentResource):
             f"{name}-replica-kms",
             "backups-replica",
             f"S3 backup copies of {d.prefix} (replicated from {d.region})",
+            key_policy(d),
             provider,
         )
         replica_name = replica_bucket_name(d, region)
@@ -1021,12 +1069,15 @@ class Backups(pulumi.ComponentResource):
         secrets: list[dict[str, str]],
         log_group: str,
         stream_prefix: str,
+        read_only_root: bool,
         entry_point: list[str] | None = None,
     ) -> dict[str, Any]:
         container: dict[str, Any] = {
             "name": CONTAINER,
             "image": self.image_ref,
             "essential": True,
+            "privileged": False,
+            "readonlyRootFilesystem": read_only_root,
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "secrets": secrets,
             "logConfiguration": {

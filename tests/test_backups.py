@@ -406,6 +406,7 @@ def test_backup_task_definition(stack: str) -> None:
         "AWS_REGION": "us-west-2",
         "BACKUP_BUCKET": bucket_name(stack),
         "BACKUP_PREFIX": "postgres/",
+        # A reference (literal alias ARN of the backups key), not a secret.
         "BACKUP_KMS_KEY_ID": f"arn:aws:kms:us-west-2:{ACCOUNT}:alias/{prefix(stack)}/backups",
         "PGDATABASE": "escalating_reminders",
         "PGPORT": "5432",
@@ -413,6 +414,9 @@ def test_backup_task_definition(stack: str) -> None:
         "PGUSER": "app",
     }
     assert "command" not in c and "entryPoint" not in c
+    # Streams pg_dump into `aws s3 cp -`: no file is written, so the root file system is read-only.
+    assert (c["readonlyRootFilesystem"], c["privileged"]) == (True, False)
+    assert c["linuxParameters"] == {"initProcessEnabled": True}
     assert c["logConfiguration"]["logDriver"] == "awslogs"
     assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/backup"
     assert backups.schedule_name == f"{prefix(stack)}-backup"
@@ -430,6 +434,7 @@ def test_database_host_and_password_only_through_secrets(stack: str, task: str) 
     ]
     env = env_of(c)
     assert not {"PGHOST", "PGPASSWORD"} & set(env)
+    # Judged as the policy pack judges names: BACKUP_KMS_KEY_ID ends in a reference suffix.
     assert [name for name in env if is_secret_name(name)] == []
     # Nothing carries a password: no `password=` anywhere (pg-backup refuses such arguments), and the only
     # mention of PGPASSWORD is its `secrets` entry.
@@ -450,6 +455,8 @@ def test_restore_task_definition(stack: str) -> None:
     assert env["MODE"] == "restore"
     assert env["BACKUP_BUCKET"] == bucket_name(stack)
     assert "BACKUP_KMS_KEY_ID" not in env
+    # The dump is downloaded to /tmp as the image's non-root user: the root file system stays writable.
+    assert (c["readonlyRootFilesystem"], c["privileged"]) == (False, False)
     assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/restore"
     # Creates the target database when missing, then hands over to the image's entrypoint (MODE restore).
     shell = c["entryPoint"]
@@ -459,11 +466,32 @@ def test_restore_task_definition(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_log_groups_have_the_stack_retention(stack: str) -> None:
-    ev, _ = isolated(stack, True)
+def test_log_groups_have_the_stack_retention_and_the_backups_key(stack: str) -> None:
+    ev, _ = isolated(stack, False)
     groups = {r.inputs["name"]: r.inputs["retentionInDays"] for r in ev.of_type(LOG_GROUP)}
     days = 90 if stack == "production" else 14
     assert groups == {f"/ecs/{prefix(stack)}/backup": days, f"/ecs/{prefix(stack)}/restore": days}
+    key_arn = ev.one(KMS_KEY, "backups-kms").outputs["arn"]
+    assert {r.inputs["kmsKeyId"] for r in ev.of_type(LOG_GROUP)} == {key_arn}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_key_policies_leave_use_to_iam_and_admit_logs_for_the_two_groups_only(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    key = ev.one(KMS_KEY, "backups-kms")
+    by_sid = {s["Sid"]: s for s in policy_doc(key)["Statement"]}
+    assert set(by_sid) == {"AccountAdmin", "CloudWatchLogs"}
+    assert by_sid["AccountAdmin"]["Principal"] == {"AWS": root}
+    logs = by_sid["CloudWatchLogs"]
+    assert logs["Principal"] == {"Service": "logs.us-west-2.amazonaws.com"}
+    groups = [
+        f"arn:aws:logs:us-west-2:{ACCOUNT}:log-group:/ecs/{prefix(stack)}/{r}" for r in ("backup", "restore")
+    ]
+    assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": groups}}
+    if stack == "production":
+        (only,) = policy_doc(ev.one(KMS_KEY, "backups-replica-kms"))["Statement"]
+        assert (only["Sid"], only["Principal"]) == ("AccountAdmin", {"AWS": root})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -816,3 +844,170 @@ def test_component_passes_the_policy_pack(pack: PackProcess, stack: str, preview
     violations = [v for v in pack.analyze(ev.resources) if v.urn in ours]
     assert violations == []
     assert len(ours) > 30
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The committed stacks (__main__.py wires Backups to the data tier, the cluster and the alerts topic)
+
+UP = {"staging": "staging_up", "production": "production_up"}
+
+
+def _up(stack: str, request: pytest.FixtureRequest) -> Evaluation:
+    return request.getfixturevalue(UP[stack])
+
+
+def _backups_children(ev: Evaluation) -> list[RecordedResource]:
+    """Every resource under the Backups component (children, grandchildren, ...)."""
+    found: list[RecordedResource] = []
+    parents = {ev.one(COMPONENT).urn}
+    while parents:
+        level = [r for r in ev.resources if r.parent in parents]
+        found += level
+        parents = {r.urn for r in level}
+    return found
+
+
+def test_stacks_have_one_backups_component(stack: Evaluation) -> None:
+    component = stack.one(COMPONENT, "backups")
+    assert component.parent is not None and component.parent.endswith(
+        "pulumi:pulumi:Stack::saas-backend-" + stack.stack
+    )
+    children = _backups_children(stack)
+    assert len(children) > 30
+    assert stack.one(DOCKER_IMAGE, "backups-image-image") in children
+    assert {"backupBucket", "backupNowCommand", "restoreCommand"} <= set(stack.outputs)
+
+
+def test_stacks_backup_bucket(stack: Evaluation) -> None:
+    name = stack.stack
+    prod = name == "production"
+    bucket = primary_bucket(stack)
+    assert bucket.inputs["bucket"] == bucket_name(name) == stack.outputs["backupBucket"]
+    assert bucket.inputs["tags"]["purpose"] == "backups"
+    assert (bucket.protect, bucket.retain_on_delete, bucket.inputs["forceDestroy"]) == (prod, prod, not prod)
+    assert companion(stack, VERSIONING, bucket).inputs["versioningConfiguration"] == {"status": "Enabled"}
+    (rule,) = companion(stack, SSE, bucket).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert companion(stack, SSE, bucket).property_dependencies["rules"] == [
+        stack.one(KMS_KEY, "backups-kms").urn
+    ]
+    (tls,) = statements(companion(stack, BUCKET_POLICY, bucket))
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    retention = stack_config(name).backups.retention_days
+    assert _lifecycle(stack, bucket)["expire-dumps"]["expiration"] == {"days": retention} == {"days": 30}
+    assert stack.one(KMS_KEY, "backups-kms").protect is prod
+
+
+def test_stacks_copy_only_in_production(stack: Evaluation) -> None:
+    children = _backups_children(stack)
+    replicas = [r for r in children if "replica" in r.name or "replication" in r.name]
+    providers = [r for r in children if r.type == PROVIDER]
+    if stack.stack == "staging":
+        assert (len(replicas), len(providers), len(stack.of_type(REPLICATION))) == (0, 0, 0)
+        assert "backupReplicaBucket" not in stack.outputs
+    else:
+        assert [p.inputs["region"] for p in providers] == ["us-east-2"]
+        assert len(stack.of_type(REPLICATION)) == 1
+        replica = stack.one(BUCKET, "backups-replica")
+        assert replica.provider.startswith(providers[0].urn + "::")
+        assert (replica.inputs["tags"]["purpose"], replica.protect) == ("backups-replica", True)
+        assert stack.outputs["backupReplicaBucket"] == f"{bucket_name('production')}-us-east-2"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_stacks_schedule_runs_in_the_private_subnets_with_the_app_security_group(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    ev = _up(name, request)
+    schedule = ev.one(SCHEDULE).inputs
+    assert (schedule["scheduleExpression"], schedule["scheduleExpressionTimezone"]) == (
+        "cron(0 1 * * ? *)",
+        "UTC",
+    )
+    ecs = schedule["target"]["ecsParameters"]
+    network = ecs["networkConfiguration"]
+    assert network["subnets"] == ev.outputs["privateSubnetIds"]
+    assert network["assignPublicIp"] is False
+    # The database admits 5432 from exactly the group the backup task runs in.
+    (db_ingress,) = [
+        r
+        for r in ev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.name == "postgres-from-app"
+    ]
+    assert network["securityGroups"] == [db_ingress.inputs["referencedSecurityGroupId"]]
+    assert schedule["target"]["arn"] == ev.one("aws:ecs/cluster:Cluster").outputs["arn"]
+    assert ecs["taskDefinitionArn"] == ev.one(TASK_DEF, "backups-backup-task").outputs["arn"]
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_stacks_alarms_go_to_the_alerts_topic(name: str, request: pytest.FixtureRequest) -> None:
+    ev = _up(name, request)
+    topic = ev.outputs["alertsTopicArn"]
+    assert ev.one(EVENT_TARGET, "backups-failed-target").inputs["arn"] == topic
+    for alarm in ("backups-missing-alarm", "backups-dlq-alarm"):
+        assert ev.one(ALARM, alarm).inputs["alarmActions"] == [topic]
+    missing = ev.one(ALARM, "backups-missing-alarm").inputs
+    assert missing["period"] * missing["evaluationPeriods"] == 26 * 3600
+    assert missing["treatMissingData"] == "breaching"
+    cluster_arn = ev.one("aws:ecs/cluster:Cluster").outputs["arn"]
+    assert json.loads(ev.one(EVENT_RULE, "backups-failed-rule").inputs["eventPattern"])["detail"][
+        "clusterArn"
+    ] == [cluster_arn]
+
+
+def test_stacks_tasks_read_the_data_tiers_database_secret(stack: Evaluation) -> None:
+    postgres_secrets = {
+        "PGHOST": "DATABASE_HOST",
+        "PGPASSWORD": "DATABASE_PASSWORD",
+    }
+    api = json.loads(
+        next(t for t in stack.of_type(TASK_DEF) if t.inputs["tags"].get("role") == "api").inputs[
+            "containerDefinitions"
+        ]
+    )[0]
+    app_value_from = {s["name"]: s["valueFrom"] for s in api["secrets"]}
+    for task in ("backups-backup-task", "backups-restore-task"):
+        c = container(stack, task)
+        ours = {s["name"]: s["valueFrom"] for s in c["secrets"]}
+        assert ours == {k: app_value_from[v] for k, v in postgres_secrets.items()}
+        env = env_of(c)
+        assert (env["PGDATABASE"], env["PGUSER"], env["PGPORT"]) == ("escalating_reminders", "app", "5432")
+        assert env["BACKUP_BUCKET"] == bucket_name(stack.stack)
+        assert [n for n in env if is_secret_name(n)] == []
+    (literal,) = [
+        p
+        for p in role_policies(stack, "backups-execution-role")
+        if p.inputs["name"] == "pull-logs-database-secret"
+    ]
+    (read,) = [s for s in statements(literal) if s["Sid"] == "ReadDatabaseSecret"]
+    assert resources(read) == [
+        f"arn:aws:secretsmanager:us-west-2:{ACCOUNT}:secret:escalating-reminders/{stack.stack}/DATABASE-??????"
+    ]
+
+
+def test_stacks_image_is_pg_backup_for_the_rds_major(stack: Evaluation) -> None:
+    images = [r for r in stack.of_type(DOCKER_IMAGE) if "pg-backup" in str(r.inputs["imageName"])]
+    (image,) = images
+    assert image.inputs["build"]["args"] == {"PG_MAJOR": "15"}
+    assert stack.one("aws:rds/instance:Instance").inputs["engineVersion"].split(".")[0] == "15"
+    assert re.fullmatch(
+        rf"{ACCOUNT}\.dkr\.ecr\.us-west-2\.amazonaws\.com/{prefix(stack.stack)}/pg-backup:sha-[0-9a-f]{{12}}",
+        image.inputs["imageName"],
+    )
+    for task in ("backups-backup-task", "backups-restore-task"):
+        assert container(stack, task)["image"] == image.inputs["imageName"]
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_stacks_operator_commands(name: str, request: pytest.FixtureRequest) -> None:
+    ev = _up(name, request)
+    subnets = ",".join(ev.outputs["privateSubnetIds"])
+    restore = _command_parts(ev.outputs["restoreCommand"])
+    backup_now = _command_parts(ev.outputs["backupNowCommand"])
+    for parts, family in ((restore, "restore"), (backup_now, "backup")):
+        assert parts["--cluster"] == ev.outputs["clusterName"] == prefix(name)
+        assert parts["--task-definition"] == f"{prefix(name)}-{family}"
+        assert parts["--launch-type"] == "FARGATE"
+        assert f"subnets=[{subnets}]" in parts["--network-configuration"]
+    (override,) = json.loads(restore["--overrides"])["containerOverrides"]
+    assert [e["name"] for e in override["environment"]] == ["RESTORE_KEY", "RESTORE_TARGET_DATABASE"]
