@@ -51,6 +51,17 @@ def production_up() -> Evaluation:
     return stack_evaluation("production", False)
 
 
+@pytest.fixture(scope="session")
+def dev() -> Evaluation:
+    """The local dev stack (``platform: docker``) in preview mode."""
+    return stack_evaluation("dev", True)
+
+
+@pytest.fixture(scope="session")
+def dev_up() -> Evaluation:
+    return stack_evaluation("dev", False)
+
+
 @pytest.fixture(params=["staging", "production"])
 def stack(request: pytest.FixtureRequest) -> Evaluation:
     """Both committed stacks in preview mode (what `pulumi preview` and the policy pack see)."""
