@@ -410,6 +410,7 @@ def test_backup_container_runs_the_schedule_mode(dev_up: Evaluation) -> None:
     values = env(backup)
     assert values["BACKUP_SCHEDULE"] == DEV.backups.schedule == "cron(0 1 * * ? *)"
     assert values["AWS_ENDPOINT_URL"] == "http://minio:9000"
+    assert values["AWS_REQUEST_CHECKSUM_CALCULATION"] == "when_required"  # S3-compatible store
     assert values["BACKUP_BUCKET"] == f"{PREFIX}-backups-local"
     assert values["BACKUP_PREFIX"] == "postgres/"
     assert (values["PGHOST"], values["PGPORT"], values["PGSSLMODE"]) == ("postgres", "5432", "disable")

@@ -114,6 +114,10 @@ class LocalBackups(pulumi.ComponentResource):
             "AWS_ENDPOINT_URL": store.endpoint,
             "AWS_REGION": store.region,
             "AWS_ACCESS_KEY_ID": store.access_key,
+            # AWS CLI >= 2.23 adds new default checksums to every upload; S3-compatible stores are only
+            # guaranteed to accept the classic behaviour (AWS's advice for third-party endpoints).
+            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
         }
         self.container = docker.Container(
             f"{name}-container",
