@@ -385,6 +385,8 @@ class _Pricer:
             return CostLine(r, 0.0, "no charge of its own")
         if t.startswith("pulumi:providers:"):
             return None
+        if t.startswith(("docker:", "docker-build:")):
+            return CostLine(r, 0.0, "local Docker resource (no cloud charge)")
         handlers = {
             "aws:ecs/service:Service": self.ecs_service,
             "aws:rds/instance:Instance": self.rds,
@@ -454,7 +456,7 @@ def estimate(
     items = [r for r in resources if r.custom]
     pricer = _Pricer(items, book, plan)
     lines = [line for r in items if (line := pricer.price(r)) is not None]
-    if plan:
+    if plan and any(r.type.startswith("cloudflare:") for r in items):
         zone = RecordedResource(
             urn=f"cloudflare-zone-plan:{plan}",
             type="cloudflare:zone-plan",

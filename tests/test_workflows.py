@@ -15,9 +15,6 @@ import yaml
 from preflight.__main__ import main as preflight_main
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
-# Flags the workflows already pass that another piece of work adds to the CLI. Once the CLI accepts a
-# flag, the test below fails until it is removed from here.
-PENDING_FLAGS = {"--policy-pack": "policy-pack output of `python -m preflight` (CLI owner: policy-pack work)"}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -65,7 +62,7 @@ def test_offline_job_needs_no_secrets_and_runs_every_check(pr: dict[str, Any]) -
     ):
         assert command in runs, command
     assert "for stack in staging production; do" in runs
-    assert "--policy-pack policies" in runs and "--export-tfplan" in runs
+    assert "--export-tfplan" in runs and "--no-policy" not in runs  # preflight runs the pack by default
 
 
 def test_preview_job_runs_only_with_secrets(pr: dict[str, Any]) -> None:
@@ -130,8 +127,6 @@ def test_preflight_invocations_use_existing_flags() -> None:
                 words = shlex.split(line.split("python -m preflight ", 1)[1])
                 used |= {w for w in words if w.startswith("--")}
     assert {"--format", "--export-tfplan"} <= used
+    assert "--no-policy" not in used  # every workflow preflight runs the policy pack
     for flag in sorted(used):
-        if flag in PENDING_FLAGS:
-            assert flag not in help_text, f"{flag} exists now: remove it from PENDING_FLAGS"
-        else:
-            assert flag in help_text, flag
+        assert flag in help_text, flag
