@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
 from ..backups import bucket_name
 from ..config import StackConfig
 from ..services import MIGRATE_COMMAND
@@ -41,15 +39,8 @@ from .network import LocalNetwork, LocalNetworkArgs
 def deploy(cfg: StackConfig) -> dict[str, Any]:
     """Create the dev stack on the local Docker engine; return ``{output name: value}`` to export.
 
-    An invalid component input stops the program with its one-line message (``pulumi.RunError``).
+    An invalid component input raises its one-line ``ValueError``; ``__main__.py`` stops the program with it.
     """
-    try:
-        return _deploy(cfg)
-    except ValueError as error:
-        raise pulumi.RunError(str(error)) from None
-
-
-def _deploy(cfg: StackConfig) -> dict[str, Any]:
     # Checked before any resource exists: the backups come last.
     require_local_schedule(cfg.backups.schedule)
     d = local_deployment(cfg)

@@ -1,0 +1,256 @@
+"""The AWS stacks (staging, production): compose the components in dependency order (docs/interfaces.md).
+
+``__main__.py`` calls :func:`deploy` when ``cfg.platform == "aws"``; the local Docker stack has its twin in
+``components/local/stack.py``. Both return the stack outputs for ``__main__.py`` to export, and both let a
+component's one-line ``ValueError`` (an invalid input) reach ``__main__.py``, which stops the program with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .app_env import build_app_environment
+from .backups import Backups, BackupsArgs
+from .cluster import Cluster, ClusterArgs
+from .common import Deployment
+from .config import StackConfig
+from .edge import Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
+from .load_balancer import LoadBalancer, LoadBalancerArgs
+from .network import Network, NetworkArgs
+from .observability import Observability, ObservabilityArgs
+from .postgres import Postgres, PostgresArgs
+from .ratelimit import stack_limits, translate_all
+from .redis import Redis, RedisArgs
+from .secrets import AppSecrets, AppSecretsArgs
+from .services import (
+    ApiService,
+    ApiServiceArgs,
+    SchedulerService,
+    SchedulerServiceArgs,
+    WorkerService,
+    WorkerServiceArgs,
+)
+
+
+def deploy(cfg: StackConfig) -> dict[str, Any]:
+    """Create the stack on AWS + Cloudflare; return ``{output name: value}`` to export."""
+    # Checked before any resource exists: a rate limit the Cloudflare plan cannot express stops the program
+    # with one line naming the key (components/ratelimit.py); one that only the app can enforce is a warning.
+    edge_rate_limits = translate_all(cfg.edge.plan, stack_limits(cfg.edge), strict=cfg.is_production)
+    for warning in edge_rate_limits.app_only:
+        pulumi.log.warn(warning)
+
+    identity = aws.get_caller_identity()
+    deployment = Deployment.from_config(cfg, account_id=identity.account_id)
+
+    # -- data tier (issue 3) ---------------------------------------------------------------------------
+    network = Network("network", NetworkArgs.from_config(deployment, cfg.network))
+    app_secrets = AppSecrets(
+        "app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names)
+    )
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            deployment=deployment,
+            config=cfg.postgres,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            secrets_kms_key_arn=app_secrets.kms_key_arn,
+            log_retention_days=cfg.effective_log_retention_days,
+        ),
+    )
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            deployment=deployment,
+            config=cfg.redis,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            secrets_kms_key_arn=app_secrets.kms_key_arn,
+            log_retention_days=cfg.effective_log_retention_days,
+        ),
+    )
+
+    # -- edge origin (issue 6): validated certificate, Cloudflare ranges and origin secret for the ALB --
+    origin = EdgeOrigin(
+        "edge-origin",
+        EdgeOriginArgs(
+            deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=cfg.edge.zone_id
+        ),
+    )
+
+    # -- app tier (issue 4) ----------------------------------------------------------------------------
+    # One environment for the three services: plain values in `environment`, secrets as literal ARNs.
+    app_env = build_app_environment(
+        cfg,
+        env_parts=[postgres.env, redis.env],
+        secret_parts=[postgres.ecs_secrets, redis.ecs_secrets, app_secrets.ecs_secrets],
+        secret_arn_patterns=[
+            postgres.secret_arn_patterns,
+            redis.secret_arn_patterns,
+            app_secrets.secret_arn_patterns,
+        ],
+    )
+    cluster = Cluster(
+        "app",
+        ClusterArgs(
+            deployment=deployment,
+            sources={
+                "api": cfg.api.source,
+                "worker": cfg.worker.source,
+                "scheduler": cfg.scheduler.source,
+            },
+            secret_arn_patterns=app_env.secret_arn_patterns,
+            # Every app secret (DB, Redis, JWT, third-party) is encrypted with the AppSecrets key.
+            secret_kms_key_arns=[app_secrets.kms_key_arn],
+        ),
+    )
+    lb = LoadBalancer(
+        "api-lb",
+        LoadBalancerArgs(
+            deployment=deployment,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            certificate_arn=origin.certificate_arn,
+            cloudflare_ipv4=origin.cloudflare_ipv4,
+            cloudflare_ipv6=origin.cloudflare_ipv6,
+            origin_header_name=origin.origin_header_name,
+            origin_secret=origin.origin_secret,
+            container_port=cfg.api.port,
+            health_check_path=cfg.api.health_check_path,
+        ),
+    )
+    service_common = {
+        "deployment": deployment,
+        "cluster": cluster,
+        "app": app_env,
+        "subnet_ids": network.private_subnet_ids,
+        "security_group_id": network.app_security_group_id,
+        "log_retention_days": cfg.effective_log_retention_days,
+    }
+    api = ApiService(
+        "api",
+        ApiServiceArgs(
+            **service_common,
+            size=cfg.api.size,
+            command=cfg.api.command,
+            load_balancer=lb,
+            port=cfg.api.port,
+            health_check_grace_seconds=cfg.api.health_check_grace_seconds,
+            min_replicas=cfg.api.min_replicas,
+            max_replicas=cfg.api.max_replicas,
+            cpu_target_percent=cfg.api.cpu_target_percent,
+            memory_target_percent=cfg.api.memory_target_percent,
+            scale_in_cooldown_seconds=cfg.api.scale_in_cooldown_seconds,
+            scale_out_cooldown_seconds=cfg.api.scale_out_cooldown_seconds,
+        ),
+    )
+    worker = WorkerService(
+        "worker",
+        WorkerServiceArgs(
+            **service_common,
+            size=cfg.worker.size,
+            command=cfg.worker.command,
+            replicas=cfg.worker.replicas,
+            spot=cfg.worker.spot,
+        ),
+    )
+    # No replicas: the scheduler always runs exactly one task.
+    scheduler = SchedulerService(
+        "scheduler",
+        SchedulerServiceArgs(**service_common, size=cfg.scheduler.size, command=cfg.scheduler.command),
+    )
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            deployment=deployment,
+            cluster_name=cluster.cluster_name,
+            api_service_name=api.service_name,
+            scheduler_service_name=scheduler.service_name,
+            alb_arn_suffix=lb.arn_suffix,
+            target_group_arn_suffix=lb.target_group_arn_suffix,
+            db_instance_identifier=postgres.instance_identifier,
+            # ElastiCache names the group's nodes <group>-001, -002 (2 nodes in production, 1 elsewhere).
+            redis_cache_cluster_ids=[
+                f"{redis.replication_group_id}-{n:03d}"
+                for n in range(1, 3 if deployment.is_production else 2)
+            ],
+            alert_email=cfg.alerts.email,
+        ),
+    )
+
+    # -- edge (issue 6) --------------------------------------------------------------------------------
+    # Proxied record -> ALB, zone TLS settings, WAF, rate limits (translated above), origin header.
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            deployment=deployment,
+            zone_id=origin.zone_id,
+            hostname=cfg.api_hostname,
+            alb_dns_name=lb.dns_name,
+            plan=cfg.edge.plan,
+            rate_limits=edge_rate_limits.rules,
+            origin_header_name=origin.origin_header_name,
+            origin_secret=origin.origin_secret,
+        ),
+    )
+
+    # -- backups (issue 5) -----------------------------------------------------------------------------
+    # Daily pg_dump to S3 (01:00 UTC), copy to backups.copyRegion in production, on-demand restore task.
+    backups = Backups(
+        "backups",
+        BackupsArgs(
+            deployment=deployment,
+            config=cfg.backups,
+            postgres_major_version=cfg.postgres.major_version,
+            database_name=postgres.database_name,
+            database_user=postgres.username,
+            database_secret_name=postgres.secret_name,
+            secrets_kms_key_arn=app_secrets.kms_key_arn,
+            cluster_name=cluster.cluster_name,
+            cluster_arn=cluster.cluster_arn,
+            subnet_ids=network.private_subnet_ids,
+            # The database admits 5432 from the app tasks' security group only: the backup task uses it.
+            security_group_id=network.app_security_group_id,
+            alarm_topic_arn=observability.topic_arn,
+            log_retention_days=cfg.effective_log_retention_days,
+        ),
+    )
+
+    outputs: dict[str, Any] = {
+        "apiHostname": cfg.api_hostname,
+        "apiUrl": f"https://{cfg.api_hostname}",
+        "vpcId": network.vpc_id,
+        "availabilityZones": network.availability_zones,
+        "privateSubnetIds": network.private_subnet_ids,
+        "databaseEndpoint": postgres.address,
+        "databaseSecretName": postgres.secret_name,
+        "redisEndpoint": redis.primary_endpoint,
+        "redisSecretName": redis.secret_name,
+        # Third-party secrets created empty: fill each once with its command (the value never passes Pulumi).
+        "secretsToFill": app_secrets.fill_commands,
+        "cloudflareZoneId": origin.zone_id,
+        "edgeRulesetIds": edge.ruleset_ids,
+        "clusterName": cluster.cluster_name,
+        "apiServiceName": api.service_name,
+        "workerServiceName": worker.service_name,
+        "schedulerServiceName": scheduler.service_name,
+        "logGroups": {s.role: s.log_group_name for s in (api, worker, scheduler)},
+        "alertsTopicArn": observability.topic_arn,
+        # Migrations before a deploy (README "Database migrations"): a one-off task of the API family.
+        "migrateCommand": api.migrate_command,
+        "migrateTargets": api.migrate_targets,
+        "backupBucket": backups.bucket_name,
+        "backupNowCommand": backups.backup_now_command,
+        # Replace <RESTORE_KEY> and <RESTORE_TARGET_DATABASE> (README "Backups and restore runbook").
+        "restoreCommand": backups.restore_command,
+    }
+    if backups.replica_bucket_name is not None:
+        outputs["backupReplicaBucket"] = backups.replica_bucket_name
+    return outputs
