@@ -439,7 +439,7 @@ class StackConfig(_Section):
     app_name: str
     """Application name; prefixes every resource name."""
     domain: str
-    """DNS zone (on Cloudflare) the API is served under."""
+    """DNS zone (on Cloudflare) the API is served under; one zone per stack (settings are per zone)."""
     # Read it through the `aws_region` property. Optional only because platform docker (the local dev
     # stack) has no AWS region; platform aws requires it (validated below).
     aws_region_setting: str | None = Field(default=None, alias="aws:region", validate_default=True)

@@ -69,7 +69,7 @@ def test_stack_outputs(stack: Evaluation) -> None:
     hostname = (
         "api.escalating-reminders.com"
         if stack.stack == "production"
-        else "api-staging.escalating-reminders.com"
+        else "api-staging.escalating-reminders.dev"
     )
     out = stack.outputs
     assert out["apiUrl"] == f"https://{hostname}"

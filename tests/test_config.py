@@ -247,7 +247,7 @@ def test_production_safety_is_derived_from_environment() -> None:
     assert (staging.effective_log_retention_days, production.effective_log_retention_days) == (14, 90)
     assert production.prefix == "escalating-reminders-production"
     assert production.api_hostname == "api.escalating-reminders.com"
-    assert staging.api_hostname == "api-staging.escalating-reminders.com"
+    assert staging.api_hostname == "api-staging.escalating-reminders.dev"
 
 
 @pytest.mark.parametrize(
@@ -284,3 +284,12 @@ def test_readme_config_reference_is_generated_from_the_model() -> None:
     assert current == table(), (
         "README config reference is stale: uv run python -m scripts.config_reference --write"
     )
+
+
+def test_each_aws_stack_has_its_own_cloudflare_zone() -> None:
+    """Zone settings and the per-phase entry-point rulesets (WAF, rate limits, transforms) are per zone:
+    two stacks in one zone would overwrite each other's settings and fail to create their rulesets."""
+    staging = load(load_stack_config("staging"))
+    production = load(load_stack_config("production"))
+    assert (staging.domain, staging.edge.zone_id) != (production.domain, production.edge.zone_id)
+    assert staging.domain != production.domain

@@ -20,7 +20,7 @@ RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 ORIGIN = "saas:edge:Origin"
 
-HOSTNAMES = {"staging": "api-staging.escalating-reminders.com", "production": "api.escalating-reminders.com"}
+HOSTNAMES = {"staging": "api-staging.escalating-reminders.dev", "production": "api.escalating-reminders.com"}
 DEPLOYMENT = Deployment("escalating-reminders", "staging", "us-west-2", mocks.ACCOUNT_ID)
 ZONE_ID = "0123456789abcdef0123456789abcdef"
 
