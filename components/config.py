@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from policies.saas_guardrails.names import is_secret_name
+
 PROJECT = "saas-backend"
 
 Environment = Literal["staging", "production", "dev"]
@@ -50,7 +52,6 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_SECRET_WORDS = ("SECRET", "PASSWORD", "PASSWD", "TOKEN", "KEY", "DSN", "CREDENTIAL", "PRIVATE")
 _AWS_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _RDS_CLASS_RE = re.compile(
     r"^db\.(t3|t4g|m5|m6g|m6i|m7g|r5|r6g|r6i|r7g)\.(micro|small|medium|large|\d*xlarge)$"
@@ -61,9 +62,12 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
 def looks_secret(name: str) -> bool:
-    """True when an environment variable name reads like it holds a secret (JWT_SECRET, SENTRY_DSN...)."""
-    parts = name.upper().split("_")
-    return any(word in parts or name.upper().endswith(word) for word in _SECRET_WORDS)
+    """True when an environment variable name reads like it holds a secret (JWT_SECRET, SENTRY_DSN...).
+
+    The policy pack's own rule (``policies/saas_guardrails/names.py``), applied here before any resource
+    exists, so that config validation and the pack can never disagree.
+    """
+    return is_secret_name(name)
 
 
 class ConfigError(Exception):
