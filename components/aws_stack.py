@@ -233,7 +233,8 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         "databaseSecretName": postgres.secret_name,
         "redisEndpoint": redis.primary_endpoint,
         "redisSecretName": redis.secret_name,
-        # Third-party secrets created empty: fill each once with its command (the value never passes Pulumi).
+        # Third-party secrets hold an `unset:` placeholder: fill each once with its command (the value never
+        # passes Pulumi; up/refresh leave it alone), then redeploy the services.
         "secretsToFill": app_secrets.fill_commands,
         "cloudflareZoneId": origin.zone_id,
         "edgeRulesetIds": edge.ruleset_ids,

@@ -3,14 +3,40 @@
 * Generated (``pulumi_random``, 32 random bytes as 64 hex characters, like ``openssl rand -hex 32``):
   ``JWT_SECRET``, ``JWT_REFRESH_SECRET``, ``ENCRYPTION_KEY``. Each is a secret named
   ``<app>/<environment>/<NAME>`` with a version holding the value (a Pulumi secret: encrypted in state).
-* Third-party keys (``secretNames`` in the stack config): an empty named secret each, no version. They are
-  filled out of band, once per environment (the value never passes through Pulumi)::
+* Third-party keys (``secretNames`` in the stack config): a named secret each, created with a placeholder
+  version and filled out of band, once per environment (the real value never passes through Pulumi)::
 
       aws secretsmanager put-secret-value --region us-west-2 \\
           --secret-id escalating-reminders/staging/SENDGRID_API_KEY --secret-string "$SENDGRID_API_KEY"
 
   ``fill_commands`` holds that command for every such secret (exported as the ``secretsToFill`` output).
-  An ECS task whose secret has no value yet does not start: fill them before the first deploy of the app.
+
+Why a placeholder: ECS cannot start a task whose ``secrets`` name a secret without an ``AWSCURRENT`` value
+("ResourceInitializationError: unable to pull secrets"); the circuit breaker would roll the first deployment
+back and fail ``pulumi up``. So each third-party secret starts with a ``SecretVersion`` holding
+:func:`placeholder`, ``unset: fill with `<fill command>```: a literal, not a secret. The app must treat a
+value starting with :data:`UNSET_PREFIX` as "not configured" (the local dev stack passes such a key empty).
+
+How it survives the out-of-band fill: ``put-secret-value`` adds a version that takes ``AWSCURRENT``; the
+placeholder version stays (``AWSPREVIOUS``, unlabelled after a second fill). Pulumi tracks only the
+placeholder version, by version id, and never writes to the secret again:
+
+* ``pulumi refresh`` reads that same version (same text, new labels); ``pulumi up`` then has nothing to do.
+  ``secretString`` is in ``ignore_changes`` because the provider *replaces* a version whose text changes,
+  and a new version takes ``AWSCURRENT`` (editing the placeholder text would overwrite the real value).
+  ``versionStages`` is never set (setting it would move ``AWSCURRENT`` back) and not ignored either
+  (ignoring copies the last recorded labels into the inputs, which after a refresh could do the same).
+* ``retain_on_delete``: Pulumi never deletes the version (the provider would try to remove the labels it
+  last recorded, which a later fill may have moved: the delete fails). The version goes with its secret
+  (``secretNames`` entry removed, stack destroyed), which Secrets Manager deletes after the recovery window.
+* A new placeholder is made only for a new secret (new ``secretNames`` entry, secret replaced): exactly
+  when it is empty. Renaming the component or this resource would make a new placeholder version current
+  over the real value: add an alias instead. (Secrets Manager may prune unlabelled versions of a secret
+  past 100 versions; if it pruned the placeholder, a refresh forgets it and the next ``up`` writes it
+  again: refill.)
+* ECS reads secrets when a task starts: after a fill, redeploy (``aws ecs update-service --cluster <c>
+  --service <s> --force-new-deployment``, or the next deployment). Versions Pulumi writes (generated keys,
+  DATABASE, REDIS) redeploy the services themselves through their ``triggers`` (``secret_version_ids``).
 
 ECS reads them through ``ecs_secrets`` (plain ``{"name", "valueFrom"}`` entries with literal partial ARNs);
 the task execution role needs ``secretsmanager:GetSecretValue`` on ``secret_arn_patterns`` and
@@ -34,6 +60,8 @@ COMPONENT = "AppSecrets"
 # Generated application keys: 32 random bytes, hex encoded (seed 003: `openssl rand -hex 32`).
 GENERATED = ("JWT_SECRET", "JWT_REFRESH_SECRET", "ENCRYPTION_KEY")
 GENERATED_BYTES = 32
+# A third-party secret's value until it is filled: the app treats a value with this prefix as not configured.
+UNSET_PREFIX = "unset:"
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -91,6 +119,11 @@ def fill_command(deployment: Deployment, key: str) -> str:
     )
 
 
+def placeholder(deployment: Deployment, key: str) -> str:
+    """The initial value of a third-party secret (not a secret): ``unset: fill with `<fill command>```."""
+    return f"{UNSET_PREFIX} fill with `{fill_command(deployment, key)}`"
+
+
 def _slug(key: str) -> str:
     return key.lower().replace("_", "-")
 
@@ -111,7 +144,7 @@ def reserved_names() -> dict[str, str]:
 @dataclass(frozen=True)
 class AppSecretsArgs:
     deployment: Deployment
-    # Third-party secrets created empty and filled out of band (the stack config's `secretNames`).
+    # Third-party secrets (the stack config's `secretNames`): a placeholder, filled out of band.
     secret_names: Sequence[str] = field(default_factory=tuple)
 
 
@@ -131,6 +164,7 @@ def _validate(args: AppSecretsArgs) -> None:
 class AppSecrets(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     secret_arns: dict[str, pulumi.Output[str]]
+    secret_version_ids: dict[str, pulumi.Output[str]]
     ecs_secrets: list[dict[str, str]]
     secret_arn_patterns: list[str]
     generated_names: list[str]
@@ -148,6 +182,7 @@ class AppSecrets(pulumi.ComponentResource):
         self.generated_names = list(GENERATED)
         self.external_names = list(args.secret_names)
         self.secret_arns = {}
+        self.secret_version_ids = {}
         for secret_key in self.generated_names:
             value = random.RandomBytes(
                 f"{name}-{_slug(secret_key)}-value",
@@ -162,13 +197,14 @@ class AppSecrets(pulumi.ComponentResource):
                 f"{secret_key} of {d.prefix}: {GENERATED_BYTES} random bytes, hex (generated by Pulumi)",
                 self,
             )
-            aws.secretsmanager.SecretVersion(
+            version = aws.secretsmanager.SecretVersion(
                 f"{name}-{_slug(secret_key)}-version",
                 secret_id=secret.id,
                 secret_string=pulumi.Output.secret(value.hex),
                 opts=child(self),
             )
             self.secret_arns[secret_key] = secret.arn
+            self.secret_version_ids[secret_key] = version.version_id
 
         self.fill_commands = {}
         for secret_key in self.external_names:
@@ -180,7 +216,16 @@ class AppSecrets(pulumi.ComponentResource):
                 f"{secret_key} of {d.prefix}: filled out of band with `{fill_command(d, secret_key)}`",
                 self,
             )
+            # The placeholder that lets tasks start before the fill; Pulumi never touches the secret's value
+            # again (module docstring): no versionStages, text changes ignored, never deleted by Pulumi.
+            version = aws.secretsmanager.SecretVersion(
+                f"{name}-{_slug(secret_key)}-placeholder",
+                secret_id=secret.id,
+                secret_string=placeholder(d, secret_key),
+                opts=child(self, ignore_changes=["secretString"], retain_on_delete=True),
+            )
             self.secret_arns[secret_key] = secret.arn
+            self.secret_version_ids[secret_key] = version.version_id
             self.fill_commands[secret_key] = fill_command(d, secret_key)
 
         all_names = self.generated_names + self.external_names
@@ -191,6 +236,7 @@ class AppSecrets(pulumi.ComponentResource):
             {
                 "kmsKeyArn": self.kms_key_arn,
                 "secretArns": self.secret_arns,
+                "secretVersionIds": self.secret_version_ids,
                 "ecsSecrets": self.ecs_secrets,
                 "secretArnPatterns": self.secret_arn_patterns,
                 "fillCommands": self.fill_commands,

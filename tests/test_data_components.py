@@ -182,8 +182,10 @@ def test_app_secrets_attributes_are_literal() -> None:
         f'--secret-id acme/staging/{n} --secret-string "${n}"'
         for n in ("SENTRY_DSN", "OPENAI_API_KEY")
     }
-    assert len(ev.of_type("aws:secretsmanager/secretVersion:SecretVersion")) == 3
+    # One version per secret: the generated values and the third-party placeholders.
+    assert len(ev.of_type("aws:secretsmanager/secretVersion:SecretVersion")) == 5
     assert len(ev.of_type("aws:secretsmanager/secret:Secret")) == 5
+    assert sorted(secrets.secret_version_ids) == sorted(names)
 
 
 def test_app_secrets_outputs_resolve_to_the_created_resources() -> None:

@@ -16,7 +16,7 @@ import yaml
 
 from components.postgres import ECS_SECRETS as DATABASE_ECS_SECRETS
 from components.redis import ECS_SECRETS as REDIS_ECS_SECRETS
-from components.secrets import GENERATED
+from components.secrets import GENERATED, UNSET_PREFIX
 from preflight.engine import Evaluation, evaluate
 from preflight.model import SECRET_SIG, SECRET_SIG_VALUE, UNKNOWN, RecordedResource
 from preflight.stackfile import REPO_ROOT
@@ -321,21 +321,42 @@ def test_generated_secrets_are_random_hex_in_kms_encrypted_secrets(stack_up: Eva
         assert deps(version, "secretString") == {value.urn}
 
 
-def test_every_configured_secret_name_is_an_empty_named_secret(stack: Evaluation) -> None:
+def test_every_configured_secret_name_starts_with_a_placeholder_version(stack: Evaluation) -> None:
+    """ECS cannot start a task whose secret has no AWSCURRENT value: each third-party secret gets one
+    placeholder version (not a secret, marked `unset:`) that Pulumi never rewrites, re-labels or deletes."""
     names = STACK_FILES[stack.stack]["saas-backend:secretNames"]
     assert len(names) == 7
-    versioned = {u for v in stack.of_type(SECRET_VERSION) for u in deps(v, "secretId")}
     key = named(stack, KMS_KEY, "app-secrets-kms")
     by_name = {s.inputs["name"]: s for s in stack.of_type(SECRET)}
     for name in names:
-        secret = by_name[f"{APP}/{stack.stack}/{name}"]
+        secret_name = f"{APP}/{stack.stack}/{name}"
+        secret = by_name[secret_name]
         assert secret.parent == component(stack, SECRETS).urn
         assert deps(secret, "kmsKeyId") == {key.urn}
-        assert secret.urn not in versioned
         assert "put-secret-value" in secret.inputs["description"]
+        (version,) = [v for v in stack.of_type(SECRET_VERSION) if deps(v, "secretId") == {secret.urn}]
+        assert version.name == f"app-secrets-{name.lower().replace('_', '-')}-placeholder"
+        assert version.parent == component(stack, SECRETS).urn
+        fill = (
+            f"aws secretsmanager put-secret-value --region us-west-2 --secret-id {secret_name} "
+            f'--secret-string "${name}"'
+        )
+        # The SDK wraps every secretString as a Pulumi secret; the value itself is this literal.
+        assert version.inputs["secretString"]["value"] == f"unset: fill with `{fill}`"
+        assert version.inputs["secretString"]["value"].startswith(UNSET_PREFIX)
+        # An out-of-band put-secret-value must survive refresh and up: the text is never diffed (a changed
+        # text would replace the version, which takes AWSCURRENT), labels are never set, delete is a no-op.
+        assert version.ignore_changes == ["secretString"]
+        assert "versionStages" not in version.inputs
+        assert version.retain_on_delete is True
     generated = {f"{APP}/{stack.stack}/{n}" for n in (*GENERATED, "DATABASE", "REDIS")}
     assert set(by_name) == generated | {f"{APP}/{stack.stack}/{n}" for n in names}
-    assert {named(stack, SECRET, n).urn for n in ("postgres-secret", "redis-secret")} <= versioned
+    versioned = {u for v in stack.of_type(SECRET_VERSION) for u in deps(v, "secretId")}
+    assert {s.urn for s in by_name.values()} == versioned  # no secret is left without a version
+    # Versions Pulumi owns (generated values, DATABASE, REDIS) are ordinary: replaced and deleted with them.
+    owned = [v for v in stack.of_type(SECRET_VERSION) if not v.name.endswith("-placeholder")]
+    assert len(owned) == len(GENERATED) + 2
+    assert all(not v.ignore_changes and not v.retain_on_delete for v in owned)
 
 
 def _secret_values(ev: Evaluation) -> list[str]:
