@@ -245,7 +245,19 @@ class WorkerConfig(_ServiceConfig):
     replicas: int = Field(default=2, ge=1, le=100)
     """Number of worker tasks (seed 003: 2)."""
     spot: bool = False
-    """Run workers on Fargate Spot (not allowed in production)."""
+    """Run workers on Fargate Spot (not in production; X86_64 only, so source.platform linux/amd64)."""
+
+    @model_validator(mode="after")
+    def _spot_is_x86(self) -> WorkerConfig:
+        # AWS: "Linux tasks with the ARM64 architecture don't support the Fargate Spot capacity provider."
+        if self.spot and self.source.platform != "linux/amd64":
+            raise _KeyedError(
+                "spot",
+                True,
+                f"Fargate Spot runs only X86_64 tasks and source.platform is {self.source.platform}: "
+                "set worker.source.platform to linux/amd64, or spot to false",
+            )
+        return self
 
 
 class SchedulerConfig(_ServiceConfig):

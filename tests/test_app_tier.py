@@ -157,6 +157,7 @@ def test_worker_replicas_and_capacity(stack: Evaluation) -> None:
 
 def test_worker_spot_is_refused_in_production() -> None:
     worker = dict(stack_file("production")["saas-backend:worker"], spot=True)
+    worker["source"] = dict(worker["source"], platform="linux/amd64")  # Spot's own X86_64 rule satisfied
     evaluation = evaluate("production", preview=True, overrides={"saas-backend:worker": worker})
     assert evaluation.error is not None
     assert "saas-backend:worker.spot must be false in production" in evaluation.error
@@ -177,11 +178,14 @@ def test_cluster_and_runtime_platform(stack: Evaluation) -> None:
     assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
     providers = stack.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
     assert providers.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
-    for task in app_tasks(stack).values():
-        assert task.inputs["runtimePlatform"] == {
-            "cpuArchitecture": "ARM64",
-            "operatingSystemFamily": "LINUX",
-        }
+    platforms = {
+        role: stack_file(stack.stack)[f"saas-backend:{role}"]["source"].get("platform") for role in APP_ROLES
+    }
+    for role, task in app_tasks(stack).items():
+        # Graviton unless the source says amd64 (staging's Spot workers: Fargate Spot is X86_64 only).
+        arch = "X86_64" if platforms[role] == "linux/amd64" else "ARM64"
+        assert task.inputs["runtimePlatform"] == {"cpuArchitecture": arch, "operatingSystemFamily": "LINUX"}
+    assert (platforms["worker"] == "linux/amd64") == (stack.stack == "staging")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -387,6 +391,7 @@ def test_build_context_is_built_once_and_tagged_by_content() -> None:
         key: dict(staging[key], source={"context": "images/pg-backup"})
         for key in ("saas-backend:api", "saas-backend:worker", "saas-backend:scheduler")
     }
+    overrides["saas-backend:worker"]["spot"] = False  # one platform (arm64) for the three roles
     evaluation = evaluate("staging", preview=True, overrides=overrides)
     assert evaluation.error is None, evaluation.error
     cluster = evaluation.one("saas:app:Cluster")

@@ -165,6 +165,12 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
         "saas-backend:api.source is missing; it is required",
     ),
     (
+        "spot-on-arm",
+        section("worker", source={"image": "ghcr.io/acme/api:1.0.0", "platform": "linux/arm64"}, spot=True),
+        "saas-backend:worker.spot is true; Fargate Spot runs only X86_64 tasks and source.platform is "
+        "linux/arm64: set worker.source.platform to linux/amd64, or spot to false",
+    ),
+    (
         "production-single-nat",
         {f"{PROJECT}:environment": "production", f"{PROJECT}:backups": {"copyRegion": "us-east-2"}},
         'saas-backend:network.natGateways is "single"; production needs perAz',
