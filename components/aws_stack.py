@@ -21,8 +21,10 @@ from .edge import Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
 from .load_balancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
 from .observability import Observability, ObservabilityArgs
+from .postgres import SECRET_KEY as DATABASE_SECRET
 from .postgres import Postgres, PostgresArgs
 from .ratelimit import stack_limits, translate_all
+from .redis import SECRET_KEY as REDIS_SECRET
 from .redis import Redis, RedisArgs
 from .secrets import AppSecrets, AppSecretsArgs
 from .services import (
@@ -133,6 +135,12 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         "subnet_ids": network.private_subnet_ids,
         "security_group_id": network.app_security_group_id,
         "log_retention_days": cfg.effective_log_retention_days,
+        # Every secret version the tasks read: the services start after them and redeploy when one changes.
+        "secret_versions": {
+            DATABASE_SECRET: postgres.secret_version_id,
+            REDIS_SECRET: redis.secret_version_id,
+            **app_secrets.secret_version_ids,
+        },
     }
     api = ApiService(
         "api",

@@ -108,6 +108,7 @@ class Postgres(pulumi.ComponentResource):
     instance_identifier: str
     secret_name: str
     secret_arn: pulumi.Output[str]
+    secret_version_id: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     ecs_secrets: list[dict[str, str]]
@@ -267,12 +268,15 @@ class Postgres(pulumi.ComponentResource):
                 sort_keys=True,
             )
         )
-        aws.secretsmanager.SecretVersion(
+        version = aws.secretsmanager.SecretVersion(
             f"{name}-secret-version",
             secret_id=secret.id,
             secret_string=pulumi.Output.secret(secret_json),
             opts=child(self),
         )
+        # Known once the instance is up and its connection is stored: what the app services wait for (their
+        # `triggers`), and what changes when the password or the address does (the tasks must restart).
+        self.secret_version_id = version.version_id
 
         self.ecs_secrets = [
             {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
@@ -295,6 +299,7 @@ class Postgres(pulumi.ComponentResource):
                 "username": self.username,
                 "secretName": self.secret_name,
                 "secretArn": self.secret_arn,
+                "secretVersionId": self.secret_version_id,
                 "kmsKeyArn": self.kms_key_arn,
                 "securityGroupId": self.security_group_id,
             }

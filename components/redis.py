@@ -98,6 +98,7 @@ class Redis(pulumi.ComponentResource):
     replication_group_id: str
     secret_name: str
     secret_arn: pulumi.Output[str]
+    secret_version_id: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     ecs_secrets: list[dict[str, str]]
@@ -231,12 +232,14 @@ class Redis(pulumi.ComponentResource):
                 sort_keys=True,
             )
         )
-        aws.secretsmanager.SecretVersion(
+        version = aws.secretsmanager.SecretVersion(
             f"{name}-secret-version",
             secret_id=secret.id,
             secret_string=pulumi.Output.secret(secret_json),
             opts=child(self),
         )
+        # Known once the group is up and its connection is stored: the app services wait for it (`triggers`).
+        self.secret_version_id = version.version_id
 
         self.ecs_secrets = [
             {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
@@ -252,6 +255,7 @@ class Redis(pulumi.ComponentResource):
                 "replicationGroupId": self.replication_group_id,
                 "secretName": self.secret_name,
                 "secretArn": self.secret_arn,
+                "secretVersionId": self.secret_version_id,
                 "kmsKeyArn": self.kms_key_arn,
                 "securityGroupId": self.security_group_id,
             }

@@ -7,6 +7,16 @@ They share one base (:class:`AppService`): log group ``/ecs/<prefix>/<role>``, a
 log options are all plain values), and a service in the private subnets without public IPs, with the
 deployment circuit breaker rolling back a failed deployment.
 
+Secrets and deploy order: the task definitions name their secrets by literal ARN (known at preview), which
+gives the engine no edge from a service to the secret *values*. ECS resolves ``secrets`` when a task starts
+and a task whose secret has no value fails ("unable to pull secrets"), so each service takes
+``secret_versions`` (secret name -> Secrets Manager version id of every secret its tasks read) as its
+``triggers`` map, with ``forceNewDeployment``: a data dependency that makes the engine create the service only
+after every version exists (the DATABASE and REDIS versions only exist once RDS and ElastiCache are up), and a
+new version (a rotated password, a replaced key) redeploys the service so its tasks read the new value. The
+provider ignores a ``triggers`` change unless ``forceNewDeployment`` is set; that flag also makes every
+service update a new deployment, which every update of these services is anyway.
+
 The scheduler is a singleton by construction: :class:`SchedulerServiceArgs` has no replicas field; the
 service always runs 1 task and a deployment stops the old task before starting the new one.
 """
@@ -15,7 +25,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +55,8 @@ class AppServiceArgs:
     size: TaskSize = field(default_factory=TaskSize)
     # Overrides the image's CMD (one image started as api / worker / scheduler).
     command: Sequence[str] | None = None
+    # Secret name -> version id of every secret the tasks read: the service's `triggers` (module docstring).
+    secret_versions: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +253,7 @@ class AppService(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             tags=self.deployment.tags(role=self.role),
+            **self._secret_triggers(),
             **(extra or {}),
             opts=child(
                 self,
@@ -249,6 +262,17 @@ class AppService(pulumi.ComponentResource):
             ),
         )
         self.service_arn = self.service.id
+
+    def _secret_triggers(self) -> dict[str, Any]:
+        """``triggers`` (+ ``force_new_deployment``, without which the provider ignores them) from the
+        secret versions: created after them, redeployed when one changes."""
+        versions = dict(self._args.secret_versions)
+        if not versions:
+            return {}
+        return {
+            "triggers": {f"secret-{k}": v for k, v in sorted(versions.items())},
+            "force_new_deployment": True,
+        }
 
     def _register(self, **extra: Any) -> None:
         self.register_outputs(
