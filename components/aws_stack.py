@@ -184,11 +184,7 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             alb_arn_suffix=lb.arn_suffix,
             target_group_arn_suffix=lb.target_group_arn_suffix,
             db_instance_identifier=postgres.instance_identifier,
-            # ElastiCache names the group's nodes <group>-001, -002 (2 nodes in production, 1 elsewhere).
-            redis_cache_cluster_ids=[
-                f"{redis.replication_group_id}-{n:03d}"
-                for n in range(1, 3 if deployment.is_production else 2)
-            ],
+            redis_cache_cluster_ids=redis.cache_cluster_ids,
             alert_email=cfg.alerts.email,
         ),
     )

@@ -96,6 +96,7 @@ class Redis(pulumi.ComponentResource):
     primary_endpoint: pulumi.Output[str]
     port: pulumi.Output[int]
     replication_group_id: str
+    cache_cluster_ids: list[str]
     secret_name: str
     secret_arn: pulumi.Output[str]
     secret_version_id: pulumi.Output[str]
@@ -111,6 +112,9 @@ class Redis(pulumi.ComponentResource):
         d, cfg = args.deployment, args.config
         prod = d.is_production
         self.replication_group_id = f"{d.prefix}-redis"
+        # ElastiCache names a replication group's member clusters (nodes) <group id>-001, -002, ...
+        node_count = 2 if prod else 1
+        self.cache_cluster_ids = [f"{self.replication_group_id}-{n:03d}" for n in range(1, node_count + 1)]
         self.secret_name = d.secret_name(SECRET_KEY)
 
         key = kms_key(name, d, "redis", f"ElastiCache (Redis) data at rest of {d.prefix}", self)
@@ -180,7 +184,7 @@ class Redis(pulumi.ComponentResource):
             engine_version=cfg.engine_version,
             node_type=cfg.node_type,
             port=PORT,
-            num_cache_clusters=2 if prod else 1,
+            num_cache_clusters=node_count,
             automatic_failover_enabled=prod,
             multi_az_enabled=prod,
             subnet_group_name=subnet_group.name,
@@ -253,6 +257,7 @@ class Redis(pulumi.ComponentResource):
                 "primaryEndpoint": self.primary_endpoint,
                 "port": self.port,
                 "replicationGroupId": self.replication_group_id,
+                "cacheClusterIds": self.cache_cluster_ids,
                 "secretName": self.secret_name,
                 "secretArn": self.secret_arn,
                 "secretVersionId": self.secret_version_id,

@@ -336,6 +336,7 @@ def test_redis_plain_attributes() -> None:
     ev, redis = run(lambda: Redis("cache", redis_args()))
     assert ev.error is None
     assert redis.replication_group_id == "acme-staging-redis"
+    assert redis.cache_cluster_ids == ["acme-staging-redis-001"]  # one node outside production
     assert redis.secret_name == "acme/staging/REDIS"
     assert redis.secret_arn_patterns == [f"{ARN}:acme/staging/REDIS-??????"]
     assert redis.ecs_secrets == [
@@ -355,9 +356,12 @@ def test_redis_outputs_resolve_to_the_replication_group() -> None:
         pulumi.export("secret", redis.secret_arn)
         return redis
 
-    ev, _ = run(build)
+    ev, redis = run(build)
     group = ev.one("aws:elasticache/replicationGroup:ReplicationGroup")
     assert ev.outputs["endpoint"] == group.outputs["primaryEndpointAddress"] and ev.outputs["port"] == 6379
+    # Plain at preview, and the names ElastiCache gives the member clusters (primary + replica).
+    assert redis.cache_cluster_ids == ["acme-production-redis-001", "acme-production-redis-002"]
+    assert redis.cache_cluster_ids == group.outputs["memberClusters"]
     assert ev.outputs["sg"] == ev.one("aws:ec2/securityGroup:SecurityGroup").id
     assert ev.outputs["secret"].startswith(f"{ARN}:acme/production/REDIS-")
     assert (group.inputs["numCacheClusters"], group.inputs["automaticFailoverEnabled"]) == (2, True)
