@@ -156,7 +156,7 @@ class NetworkConfig(_Section):
     az_count: int = Field(default=2, ge=1, le=6)
     """Availability zones to span (production needs >= 2)."""
     nat_gateways: NatMode = "single"
-    """NAT gateways: none, one shared, or one per AZ (production needs perAz)."""
+    """NAT: none (AWS via VPC endpoints; no ghcr.io/Docker Hub, no third-party APIs), single, perAz (prod)."""
     flow_log_retention_days: int = 14
     """Retention of VPC flow logs (a CloudWatch retention period)."""
 
@@ -481,7 +481,7 @@ class StackConfig(_Section):
     env: dict[str, str] = Field(default_factory=dict)
     """Plain (non-secret) environment variables for every app task; secret-looking names are refused."""
     secret_names: list[str] = Field(default_factory=list)
-    """Third-party secrets created empty in Secrets Manager and injected into every app task."""
+    """Third-party secrets: created holding an `unset:` placeholder, filled out of band, read by all tasks."""
     alerts: AlertsConfig = AlertsConfig()
     """Alarm notifications."""
 

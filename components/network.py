@@ -15,6 +15,18 @@ Subnet CIDRs are carved deterministically from the VPC CIDR (``/p`` is the VPC p
 For ``10.20.0.0/16``: private ``10.20.0.0/19``, ``10.20.32.0/19``, ...; public ``10.20.224.0/22``,
 ``10.20.228.0/22``, ...  The private subnets get the room (tasks, databases, caches); the public ones hold
 only the load balancer and the NAT gateways.
+
+``nat_gateways: none`` (no NAT, so no route from the private subnets to the internet) adds, in that mode
+only, the VPC endpoints a Fargate task needs to start and log: an S3 gateway endpoint (free) on the private
+route tables (ECR image layers; the backup task's dumps) and interface endpoints with private DNS in the
+private subnets for ``ecr.api`` + ``ecr.dkr`` (image pulls), ``logs`` (awslogs) and ``secretsmanager``
+(task secrets), behind a security group admitting 443 from the app security group only. Not needed:
+``kms`` (Secrets Manager, S3 and CloudWatch Logs decrypt server-side), ``sts`` (task credentials come from
+the ECS credentials endpoint), ``ecs``/``ecs-agent``/``ecs-telemetry`` (EC2 container instances only),
+``ssmmessages`` (ECS Exec is off). Everything else is unreachable in that mode: images from public
+registries (ghcr.io, Docker Hub: build them into ECR with ``source.context``), third-party APIs (SendGrid,
+Twilio, ...) and S3 in other regions. Cost: interface endpoints bill per AZ-hour (4 endpoints x 2 AZs is
+about $58/month, more than one NAT gateway's ~$33 plus traffic): ``none`` buys isolation, not savings.
 """
 
 from __future__ import annotations
@@ -36,6 +48,9 @@ ANYWHERE = "0.0.0.0/0"
 HTTPS_PORT = 443
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+# natGateways none: interface endpoints a Fargate task needs (module docstring); S3 is a gateway endpoint.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+GATEWAY_ENDPOINTS = ("s3",)
 
 
 def subnet_cidrs(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -94,6 +109,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     nat_gateway_ids: list[pulumi.Output[str]]
     app_security_group_id: pulumi.Output[str]
+    vpc_endpoint_ids: dict[str, pulumi.Output[str]]
     flow_log_group_name: str
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -205,6 +221,7 @@ class Network(pulumi.ComponentResource):
         self.nat_gateway_ids = [n.id for n in nats]
 
         # One private route table per AZ, whatever the NAT mode, so switching modes only moves routes.
+        private_route_tables: list[aws.ec2.RouteTable] = []
         for i, (az, subnet) in enumerate(zip(self.availability_zones, private_subnets, strict=True)):
             rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{i}",
@@ -212,6 +229,7 @@ class Network(pulumi.ComponentResource):
                 tags=d.tags(Name=f"{prefix}-private-{az}"),
                 opts=child(self),
             )
+            private_route_tables.append(rt)
             if nats:
                 nat = nats[i] if args.nat_gateways == "perAz" else nats[0]
                 aws.ec2.Route(
@@ -314,6 +332,11 @@ class Network(pulumi.ComponentResource):
                 opts=child(self),
             )
 
+        # Without NAT gateways the private subnets reach AWS only through VPC endpoints (module docstring).
+        self.vpc_endpoint_ids = {}
+        if args.nat_gateways == "none":
+            self._vpc_endpoints(name, d, vpc, private_subnets, private_route_tables, app_sg)
+
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
@@ -323,6 +346,64 @@ class Network(pulumi.ComponentResource):
                 "privateSubnetIds": self.private_subnet_ids,
                 "natGatewayIds": self.nat_gateway_ids,
                 "appSecurityGroupId": self.app_security_group_id,
+                "vpcEndpointIds": self.vpc_endpoint_ids,
                 "flowLogGroupName": self.flow_log_group_name,
             }
         )
+
+    def _vpc_endpoints(
+        self,
+        name: str,
+        d: Deployment,
+        vpc: aws.ec2.Vpc,
+        private_subnets: list[aws.ec2.Subnet],
+        private_route_tables: list[aws.ec2.RouteTable],
+        app_sg: aws.ec2.SecurityGroup,
+    ) -> None:
+        """S3 gateway endpoint on the private route tables; interface endpoints (private DNS) in the private
+        subnets behind a security group that admits 443 from the app security group only."""
+        prefix = d.prefix
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            name=f"{prefix}-vpc-endpoints",
+            description=f"VPC interface endpoints of {prefix}: 443 from the app security group only",
+            vpc_id=vpc.id,
+            tags=d.tags(Name=f"{prefix}-vpc-endpoints"),
+            opts=child(self),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-from-app",
+            security_group_id=endpoint_sg.id,
+            referenced_security_group_id=app_sg.id,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description="HTTPS from the ECS tasks to the AWS APIs",
+            tags=d.tags(Name=f"{prefix}-vpc-endpoints-from-app"),
+            opts=child(self),
+        )
+        for service in GATEWAY_ENDPOINTS:
+            endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-endpoint-{service}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{d.region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[rt.id for rt in private_route_tables],
+                tags=d.tags(Name=f"{prefix}-{service}"),
+                opts=child(self),
+            )
+            self.vpc_endpoint_ids[service] = endpoint.id
+        for service in INTERFACE_ENDPOINTS:
+            slug = service.replace(".", "-")
+            endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-endpoint-{slug}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{d.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private_subnets],
+                security_group_ids=[endpoint_sg.id],
+                tags=d.tags(Name=f"{prefix}-{slug}"),
+                opts=child(self),
+            )
+            self.vpc_endpoint_ids[service] = endpoint.id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -217,14 +219,80 @@ def test_public_subnets_route_to_the_internet_gateway(stack_up: Evaluation) -> N
     assert associated == {s.id for s in subnets(ev, "public")}
 
 
-def test_nat_mode_none_leaves_private_subnets_without_default_route() -> None:
+@cache
+def no_nat_staging(preview: bool = False) -> Evaluation:
+    """Staging with ``network.natGateways: none`` (evaluated once per mode)."""
     network = dict(STACK_FILES["staging"]["saas-backend:network"], natGateways="none")
-    ev = evaluate("staging", preview=True, overrides={"saas-backend:network": network})
-    assert ev.error is None
+    ev = evaluate("staging", preview=preview, overrides={"saas-backend:network": network})
+    assert ev.error is None, ev.error
+    return ev
+
+
+def test_nat_mode_none_leaves_private_subnets_without_default_route() -> None:
+    ev = no_nat_staging(preview=True)
     assert children(ev, NETWORK, NAT) == [] and children(ev, NETWORK, EIP) == []
     routes = children(ev, NETWORK, ROUTE)
     assert [r.name for r in routes] == ["network-public-default"]
     assert len([a for a in children(ev, NETWORK, ASSOCIATION)]) == 4  # subnets stay associated
+
+
+def test_nat_mode_none_reaches_aws_through_vpc_endpoints() -> None:
+    """Without NAT, tasks pull ECR images (ecr.api, ecr.dkr, layers in S3), read secrets and ship logs only
+    through VPC endpoints: S3 as a gateway on the private route tables, the rest as interface endpoints
+    with private DNS in the private subnets."""
+    ev = no_nat_staging()
+    vpc = named(ev, VPC, "network-vpc")
+    private = subnets(ev, "private")
+    private_rts = sorted(
+        (r for r in children(ev, NETWORK, ROUTE_TABLE) if r.name.startswith("network-private-rt-")),
+        key=lambda r: r.name,
+    )
+    assert len(private_rts) == 2
+    endpoint_sg = named(ev, SG, "network-endpoints-sg")
+    endpoints = {e.inputs["serviceName"]: e for e in children(ev, NETWORK, VPC_ENDPOINT)}
+    region = "com.amazonaws.us-west-2"
+    assert sorted(endpoints) == sorted(
+        f"{region}.{s}" for s in ("s3", "ecr.api", "ecr.dkr", "logs", "secretsmanager")
+    )
+    for endpoint in endpoints.values():
+        assert endpoint.inputs["vpcId"] == vpc.id
+        assert endpoint.inputs["tags"]["environment"] == "staging"
+        assert endpoint.inputs["tags"]["managed-by"] == "pulumi"
+
+    s3 = endpoints.pop(f"{region}.s3")
+    assert s3.inputs["vpcEndpointType"] == "Gateway"  # free, and routes by prefix list
+    assert s3.inputs["routeTableIds"] == [rt.id for rt in private_rts]
+    assert deps(s3, "routeTableIds") == {rt.urn for rt in private_rts}
+    assert "subnetIds" not in s3.inputs and "privateDnsEnabled" not in s3.inputs
+    for endpoint in endpoints.values():
+        assert endpoint.inputs["vpcEndpointType"] == "Interface"
+        assert endpoint.inputs["privateDnsEnabled"] is True  # the SDKs' default hostnames resolve to it
+        assert endpoint.inputs["subnetIds"] == [s.id for s in private]
+        assert endpoint.inputs["securityGroupIds"] == [endpoint_sg.id]
+
+
+def test_nat_mode_none_endpoints_admit_443_only_from_the_app_tasks() -> None:
+    ev = no_nat_staging()
+    endpoint_sg = named(ev, SG, "network-endpoints-sg")
+    app_sg = named(ev, SG, "network-app-sg")
+    assert endpoint_sg.inputs["name"] == "escalating-reminders-staging-vpc-endpoints"
+    assert "ingress" not in endpoint_sg.inputs and "egress" not in endpoint_sg.inputs
+    (rule,) = rules_on(ev, INGRESS, endpoint_sg)
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
+    assert rule.inputs["referencedSecurityGroupId"] == app_sg.id
+    assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+    assert rules_on(ev, EGRESS, endpoint_sg) == []
+    # The tasks' HTTPS egress (to anywhere) covers the endpoints' addresses and the S3 prefix list.
+    assert ("tcp", 443, "0.0.0.0/0") in {
+        (r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["cidrIpv4"])
+        for r in rules_on(ev, EGRESS, app_sg)
+    }
+
+
+def test_vpc_endpoints_only_without_nat(stack: Evaluation) -> None:
+    """With NAT gateways the private subnets reach AWS through them: no endpoints, no endpoint SG."""
+    assert children(stack, NETWORK, VPC_ENDPOINT) == []
+    assert [g.name for g in children(stack, NETWORK, SG)] == ["network-app-sg"]
 
 
 def test_flow_logs_go_to_a_log_group_with_the_configured_retention(stack: Evaluation) -> None:

@@ -28,3 +28,13 @@ def test_committed_stacks_pass_in_up_mode(
 def test_committed_stacks_are_not_trivially_empty(stack: Evaluation) -> None:
     custom = [r for r in stack.resources if r.custom]
     assert len(custom) > 10, [r.type for r in custom]
+
+
+def test_staging_without_nat_gateways_passes(pack: PackProcess) -> None:
+    """``natGateways: none`` (VPC endpoints and their security group instead of NAT) stays within the pack."""
+    from tests.test_data_tier import no_nat_staging
+
+    evaluation = no_nat_staging(preview=True)
+    assert [r for r in evaluation.resources if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint"]
+    violations = pack.analyze(evaluation.resources)
+    assert violations == [], f"staging (natGateways none):\n{explain(violations)}"
