@@ -58,6 +58,7 @@ _RDS_CLASS_RE = re.compile(
 )
 _CACHE_NODE_RE = re.compile(r"^cache\.(t3|t4g|m5|m6g|m7g|r5|r6g|r7g)\.(micro|small|medium|large|\d*xlarge)$")
 _IMAGE_REF_RE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)+$")
+_ECR_IMAGE_RE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
@@ -564,6 +565,16 @@ class StackConfig(_Section):
             raise _KeyedError(
                 "backups.copyRegion", None, "production needs a second region for backup copies"
             )
+        if self.platform == "aws" and self.network.nat_gateways == "none":
+            for role in ("api", "worker", "scheduler"):
+                image = getattr(self, role).source.image
+                if image is not None and not _ECR_IMAGE_RE.match(image):
+                    raise _KeyedError(
+                        "network.natGateways",
+                        "none",
+                        f"without NAT gateways tasks reach only AWS (VPC endpoints): {role}.source.image "
+                        f"{image} cannot be pulled; use an ECR image or a build context, or NAT gateways",
+                    )
         clash = set(self.env) & set(self.secret_names)
         if clash:
             raise _KeyedError("env", sorted(clash), "a name cannot be both a plain env var and a secret")

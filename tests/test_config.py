@@ -171,6 +171,12 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
         "linux/arm64: set worker.source.platform to linux/amd64, or spot to false",
     ),
     (
+        "no-nat-public-image",
+        {f"{PROJECT}:network": {"natGateways": "none"}},
+        'saas-backend:network.natGateways is "none"; without NAT gateways tasks reach only AWS '
+        "(VPC endpoints): api.source.image ghcr.io/yolovibecode/escalating-reminders-api:1.0.0 cannot be pulled",
+    ),
+    (
         "production-single-nat",
         {f"{PROJECT}:environment": "production", f"{PROJECT}:backups": {"copyRegion": "us-east-2"}},
         'saas-backend:network.natGateways is "single"; production needs perAz',

@@ -223,7 +223,13 @@ def test_public_subnets_route_to_the_internet_gateway(stack_up: Evaluation) -> N
 def no_nat_staging(preview: bool = False) -> Evaluation:
     """Staging with ``network.natGateways: none`` (evaluated once per mode)."""
     network = dict(STACK_FILES["staging"]["saas-backend:network"], natGateways="none")
-    ev = evaluate("staging", preview=preview, overrides={"saas-backend:network": network})
+    overrides: dict[str, Any] = {"saas-backend:network": network}
+    for role in ("api", "worker", "scheduler"):  # without NAT, images come from ECR (a build context)
+        key = f"saas-backend:{role}"
+        overrides[key] = dict(STACK_FILES["staging"][key], source={"context": "images/pg-backup"}, spot=False)
+    overrides["saas-backend:api"].pop("spot")
+    overrides["saas-backend:scheduler"].pop("spot")
+    ev = evaluate("staging", preview=preview, overrides=overrides)
     assert ev.error is None, ev.error
     return ev
 
