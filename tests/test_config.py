@@ -174,7 +174,8 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
         "no-nat-public-image",
         {f"{PROJECT}:network": {"natGateways": "none"}},
         'saas-backend:network.natGateways is "none"; without NAT gateways tasks reach only AWS '
-        "(VPC endpoints): api.source.image ghcr.io/yolovibecode/escalating-reminders-api:1.0.0 cannot be pulled",
+        "(VPC endpoints): api.source.image ghcr.io/yolovibecode/escalating-reminders-api:1.0.0 "
+        "cannot be pulled",
     ),
     (
         "production-single-nat",
