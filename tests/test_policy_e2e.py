@@ -70,3 +70,45 @@ def test_task_definitions_are_literal_for_the_pack(stack: Evaluation) -> None:
     for task in stack.of_type("aws:ecs/taskDefinition:TaskDefinition"):
         containers = json.loads(task.inputs["containerDefinitions"])
         assert containers and all("logConfiguration" in c for c in containers), task.name
+
+
+def _spot_service(arch: str) -> None:
+    tags = {"environment": "staging", "app": "spot", "managed-by": "pulumi", "role": "worker"}
+    task = aws.ecs.TaskDefinition(
+        "spot-task",
+        family="spot-staging-worker",
+        cpu="256",
+        memory="512",
+        network_mode="awsvpc",
+        requires_compatibilities=["FARGATE"],
+        runtime_platform={"cpu_architecture": arch, "operating_system_family": "LINUX"},
+        container_definitions=json.dumps(
+            [
+                {
+                    "name": "worker",
+                    "image": "ghcr.io/acme/app:1.0.0",
+                    "logConfiguration": {"logDriver": "awslogs"},
+                }
+            ]
+        ),
+        tags=tags,
+    )
+    aws.ecs.Service(
+        "spot-service",
+        name="spot-staging-worker",
+        cluster="spot-staging",
+        task_definition=task.arn,
+        desired_count=2,
+        capacity_provider_strategies=[{"capacity_provider": "FARGATE_SPOT", "weight": 1}],
+        tags=tags,
+    )
+
+
+def test_fargate_spot_on_arm64_is_caught_by_the_pack() -> None:
+    arm = verdicts.run(run_program(lambda: _spot_service("ARM64"), stack="staging", preview=True))
+    x86 = verdicts.run(run_program(lambda: _spot_service("X86_64"), stack="staging", preview=True))
+    spot_arm = [v for v in arm.mandatory if v.policy_name == "ecs-fargate-spot-x86"]
+    assert len(spot_arm) == 1
+    assert 'cpuArchitecture "ARM64"' in spot_arm[0].detail or "cpuArchitecture ARM64" in spot_arm[0].detail
+    assert spot_arm[0].urn.endswith("::spot-service")
+    assert [v for v in x86.violations if v.policy_name == "ecs-fargate-spot-x86"] == []

@@ -177,6 +177,41 @@ scheduler_no_autoscaling = StackValidationPolicy(
 )
 
 
+# --- capacity --------------------------------------------------------------------------------------------
+
+
+def _check_spot_architecture(args: StackValidationArgs, report: Report) -> None:
+    for service in args.resources:
+        if service.resource_type != ECS_SERVICE:
+            continue
+        strategies = service.props.get("capacityProviderStrategies") or []
+        if not any(
+            isinstance(s, Mapping) and s.get("capacityProvider") == "FARGATE_SPOT" for s in strategies
+        ):
+            continue
+        for task in service.property_dependencies.get("taskDefinition", []):
+            if task.resource_type != TASK_DEFINITION:
+                continue
+            platform = task.props.get("runtimePlatform") or {}
+            arch = platform.get("cpuArchitecture", "X86_64") if isinstance(platform, Mapping) else "X86_64"
+            if arch != "X86_64":
+                report(
+                    f"ECS service '{service.name}' uses FARGATE_SPOT with task definition '{task.name}' "
+                    f"(cpuArchitecture {show(arch)}); Fargate Spot runs only X86_64 Linux tasks, so its "
+                    "tasks would never be placed.",
+                    service.urn,
+                )
+
+
+spot_runs_x86 = StackValidationPolicy(
+    name="ecs-fargate-spot-x86",
+    description="A service on the FARGATE_SPOT capacity provider runs X86_64 task definitions (no ARM64).",
+    validate=_check_spot_architecture,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+
 # --- task definitions ------------------------------------------------------------------------------------
 
 
@@ -310,6 +345,7 @@ POLICIES = [
     scheduler_singleton,
     scheduler_exactly_one,
     scheduler_no_autoscaling,
+    spot_runs_x86,
     no_secrets_in_environment,
     no_privileged_containers,
     container_logging,

@@ -20,6 +20,7 @@ PACK_DIR = DEFAULT_PACK_DIR
 STACK_POLICIES = {
     "scheduler-exactly-one",
     "scheduler-no-autoscaling",
+    "ecs-fargate-spot-x86",
     "s3-public-access-block",
     "s3-encryption",
     "s3-backup-versioning",

@@ -113,6 +113,21 @@ def _open_rule(type_: str, inputs: dict[str, object]) -> Callable[[], list[Recor
 
 
 CASES = [
+    # ecs-fargate-spot-x86
+    Case(
+        "spot-on-arm64",
+        lambda: with_inputs(
+            with_inputs(
+                staging(),
+                "worker-service",
+                capacityProviderStrategies=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+            ),
+            "worker-task",
+            runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        ),
+        "ecs-fargate-spot-x86",
+        "ECS service 'worker-service' uses FARGATE_SPOT with task definition 'worker-task'",
+    ),
     # scheduler-singleton
     Case(
         "scheduler-desired-2",
