@@ -29,7 +29,7 @@ import pulumi_random as random
 
 from .common import Deployment, child, require
 from .config import LOG_RETENTION_DAYS, PostgresConfig
-from .secrets import kms_key, named_secret
+from .secrets import kms_key, named_secret, service_key_policy
 
 COMPONENT = "Postgres"
 PORT = 5432
@@ -125,7 +125,15 @@ class Postgres(pulumi.ComponentResource):
         self.username = cfg.username
         self.secret_name = d.secret_name(SECRET_KEY)
 
-        key = kms_key(name, d, "postgres", f"RDS storage and Performance Insights of {d.prefix}", self)
+        # Used only by RDS (storage, snapshots, Performance Insights) through the grant it makes at creation.
+        key = kms_key(
+            name,
+            d,
+            "postgres",
+            f"RDS storage and Performance Insights of {d.prefix}",
+            self,
+            policy=service_key_policy(d, ["rds"], grants=True),
+        )
         self.kms_key_arn = key.arn
 
         sg = aws.ec2.SecurityGroup(

@@ -24,7 +24,7 @@ import pulumi_random as random
 
 from .common import Deployment, child, require
 from .config import LOG_RETENTION_DAYS, RedisConfig
-from .secrets import kms_key, named_secret
+from .secrets import kms_key, named_secret, service_key_policy
 
 COMPONENT = "Redis"
 PORT = 6379
@@ -117,7 +117,15 @@ class Redis(pulumi.ComponentResource):
         self.cache_cluster_ids = [f"{self.replication_group_id}-{n:03d}" for n in range(1, node_count + 1)]
         self.secret_name = d.secret_name(SECRET_KEY)
 
-        key = kms_key(name, d, "redis", f"ElastiCache (Redis) data at rest of {d.prefix}", self)
+        # Used only by ElastiCache (data at rest, snapshots) through the grant it makes at creation.
+        key = kms_key(
+            name,
+            d,
+            "redis",
+            f"ElastiCache (Redis) data at rest of {d.prefix}",
+            self,
+            policy=service_key_policy(d, ["elasticache"], grants=True),
+        )
         self.kms_key_arn = key.arn
 
         sg = aws.ec2.SecurityGroup(

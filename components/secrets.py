@@ -38,6 +38,9 @@ placeholder version, by version id, and never writes to the secret again:
   --service <s> --force-new-deployment``, or the next deployment). Versions Pulumi writes (generated keys,
   DATABASE, REDIS) redeploy the services themselves through their ``triggers`` (``secret_version_ids``).
 
+The key's policy (:func:`service_key_policy`) lets the account administer it and use it only through Secrets
+Manager: no principal can call ``kms:Decrypt`` on it directly, whatever its IAM policies say.
+
 ECS reads them through ``ecs_secrets`` (plain ``{"name", "valueFrom"}`` entries with literal partial ARNs);
 the task execution role needs ``secretsmanager:GetSecretValue`` on ``secret_arn_patterns`` and
 ``kms:Decrypt`` on ``kms_key_arn``. The Postgres and Redis components encrypt their secrets with the same
@@ -49,12 +52,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .common import Deployment, child, require
+from .common import Deployment, child, policy_json, require
 
 COMPONENT = "AppSecrets"
 # Generated application keys: 32 random bytes, hex encoded (seed 003: `openssl rand -hex 32`).
@@ -70,15 +74,98 @@ def recovery_window_days(deployment: Deployment) -> int:
     return 30 if deployment.is_production else 7
 
 
+# What the account's administrators may do with a key: manage it, never use it (no Encrypt/Decrypt, no
+# CreateGrant). IAM policies decide which principals of the account those are (the key policy names the
+# account).
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+)
+# Using a data key through an AWS service (envelope encryption on the caller's behalf); DescribeKey is an
+# administrator action above.
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+
+
+def key_admin_statement(d: Deployment) -> dict[str, Any]:
+    """The account administers the key (through IAM); nobody uses it by this statement."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{d.partition}:iam::{d.account_id}:root"},
+        "Action": list(KEY_ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
+def service_key_policy(d: Deployment, services: Sequence[str], *, grants: bool = False) -> str:
+    """Key policy of a key that only AWS services use on a caller's behalf.
+
+    The account administers the key (:func:`key_admin_statement`); principals of the account (with the IAM
+    permission as well) may use it only through ``services`` in the stack's region (``kms:ViaService``
+    ``<service>.<region>.amazonaws.com``), never by calling KMS directly. ``grants``: those services may also
+    create grants for their own resources (``kms:GrantIsForAWSResource``): RDS and ElastiCache keep using the
+    key for storage, snapshots and Performance Insights through a grant made when the resource is created.
+    """
+    root = f"arn:{d.partition}:iam::{d.account_id}:root"
+    via = {
+        "kms:CallerAccount": d.account_id,
+        "kms:ViaService": [f"{s}.{d.region}.amazonaws.com" for s in services],
+    }
+    statements: list[dict[str, Any]] = [
+        key_admin_statement(d),
+        {
+            "Sid": "UseThroughServices",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": list(KEY_USE_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": via},
+        },
+    ]
+    if grants:
+        statements.append(
+            {
+                "Sid": "ServicesCreateGrants",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"StringEquals": via, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }
+        )
+    return policy_json(*statements)
+
+
 def kms_key(
-    name: str, deployment: Deployment, purpose: str, description: str, parent: pulumi.Resource
+    name: str,
+    deployment: Deployment,
+    purpose: str,
+    description: str,
+    parent: pulumi.Resource,
+    *,
+    policy: str,
 ) -> aws.kms.Key:
-    """A symmetric customer key, rotated, aliased ``alias/<prefix>/<purpose>``, protected in production."""
+    """A symmetric customer key with an explicit ``policy`` (literal JSON), rotated, aliased
+    ``alias/<prefix>/<purpose>``, protected in production."""
     key = aws.kms.Key(
         f"{name}-kms",
         description=description,
         enable_key_rotation=True,
         deletion_window_in_days=30 if deployment.is_production else 7,
+        policy=policy,
         tags=deployment.tags(purpose=purpose),
         opts=child(parent, protect=deployment.is_production),
     )
@@ -176,7 +263,15 @@ class AppSecrets(pulumi.ComponentResource):
         super().__init__("saas:secrets:AppSecrets", name, None, opts)
         d = args.deployment
 
-        key = kms_key(name, d, "secrets", f"Secrets Manager secrets of {d.prefix}", self)
+        # Used only through Secrets Manager (tasks' execution roles, Pulumi, the out-of-band fill).
+        key = kms_key(
+            name,
+            d,
+            "secrets",
+            f"Secrets Manager secrets of {d.prefix}",
+            self,
+            policy=service_key_policy(d, ["secretsmanager"]),
+        )
         self.kms_key_arn = key.arn
 
         self.generated_names = list(GENERATED)

@@ -376,6 +376,76 @@ def test_every_data_tier_kms_key_rotates_and_is_protected_in_production(stack: E
         assert key.inputs["deletionWindowInDays"] == (30 if prod else 7)
 
 
+ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+]
+
+
+@pytest.mark.parametrize(
+    ("key_name", "service", "grants"),
+    [
+        ("app-secrets-kms", "secretsmanager", False),
+        ("postgres-kms", "rds", True),
+        ("redis-kms", "elasticache", True),
+    ],
+)
+def test_data_tier_keys_have_least_privilege_key_policies(
+    stack: Evaluation, key_name: str, service: str, grants: bool
+) -> None:
+    """The account administers each key but uses it only through its one service, in the stack's region:
+    no statement lets a principal call kms:Decrypt directly, and only RDS/ElastiCache may make grants."""
+    account = "123456789012"  # the mocks' caller identity
+    root = f"arn:aws:iam::{account}:root"
+    via = {"kms:CallerAccount": account, "kms:ViaService": [f"{service}.us-west-2.amazonaws.com"]}
+    statements = {
+        s["Sid"]: s for s in json.loads(named(stack, KMS_KEY, key_name).inputs["policy"])["Statement"]
+    }
+    assert statements.pop("AccountAdministers") == {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": ADMIN_ACTIONS,
+        "Resource": "*",
+    }
+    assert statements.pop("UseThroughServices") == {
+        "Sid": "UseThroughServices",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": via},
+    }
+    expected_rest = (
+        {
+            "ServicesCreateGrants": {
+                "Sid": "ServicesCreateGrants",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"StringEquals": via, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }
+        }
+        if grants
+        else {}
+    )
+    assert statements == expected_rest
+
+
 def test_generated_secrets_are_random_hex_in_kms_encrypted_secrets(stack_up: Evaluation) -> None:
     ev, want = stack_up, EXPECTED[stack_up.stack]
     key = named(ev, KMS_KEY, "app-secrets-kms")
