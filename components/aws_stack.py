@@ -62,6 +62,7 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             subnet_ids=network.private_subnet_ids,
             app_security_group_id=network.app_security_group_id,
             secrets_kms_key_arn=app_secrets.kms_key_arn,
+            log_kms_key_arn=network.logs_kms_key_arn,
             log_retention_days=cfg.effective_log_retention_days,
         ),
     )
@@ -74,6 +75,7 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             subnet_ids=network.private_subnet_ids,
             app_security_group_id=network.app_security_group_id,
             secrets_kms_key_arn=app_secrets.kms_key_arn,
+            log_kms_key_arn=network.logs_kms_key_arn,
             log_retention_days=cfg.effective_log_retention_days,
         ),
     )
@@ -135,6 +137,7 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         "subnet_ids": network.private_subnet_ids,
         "security_group_id": network.app_security_group_id,
         "log_retention_days": cfg.effective_log_retention_days,
+        "log_kms_key_arn": network.logs_kms_key_arn,
         # Every secret version the tasks read: the services start after them and redeploy when one changes.
         "secret_versions": {
             DATABASE_SECRET: postgres.secret_version_id,

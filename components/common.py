@@ -52,6 +52,22 @@ class Deployment:
         arn = f"{base}:{self.secret_name(key)}"
         return f"{arn}:{json_key}::" if json_key else arn
 
+    @property
+    def log_group_prefixes(self) -> tuple[str, ...]:
+        """Name prefixes under which every CloudWatch log group of the stack lives (docs/conventions.md):
+        VPC flow logs, ECS tasks, RDS log exports, ElastiCache logs. The stack's logs key (Network) lets
+        CloudWatch Logs use it for log groups under these prefixes only."""
+        return (
+            f"/vpc/{self.prefix}/",
+            f"/ecs/{self.prefix}/",
+            f"/aws/rds/instance/{self.prefix}-postgres/",
+            f"/elasticache/{self.prefix}-redis/",
+        )
+
+    def log_group_arn(self, name: str) -> str:
+        """The ARN of the log group ``name`` (a trailing ``*`` makes it a pattern)."""
+        return f"arn:{self.partition}:logs:{self.region}:{self.account_id}:log-group:{name}"
+
     def secret_arn_pattern(self, key: str) -> str:
         """IAM resource pattern matching the full ARN of a named secret (``name-XXXXXX``)."""
         return (

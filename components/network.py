@@ -2,9 +2,18 @@
 
 One VPC over ``az_count`` availability zones (from the getAvailabilityZones invoke, so the names are plain),
 a public and a private subnet per AZ, an internet gateway, NAT gateways (``none`` | ``single`` | ``perAz``),
-one private route table per AZ, VPC flow logs to a CloudWatch log group, the VPC's default security group
+one private route table per AZ, VPC flow logs to a CloudWatch log group, the stack's logs key (below), the
+VPC's default security group
 taken over with no rules at all, and the app security group of the ECS tasks (egress only; the load
 balancer tier adds the ingress rule from its own security group).
+
+The logs key (``logs_kms_key_arn``, alias ``alias/<prefix>/logs``): one customer KMS key per stack that
+encrypts every log group of the stack (flow logs here; the ECS services', RDS log exports and the Redis slow
+log take it as an argument) except the backup/restore tasks' groups, which use the backups key. Network owns
+it because it is created first. Its policy (:func:`logs_key_policy`) lets the account administer it and
+CloudWatch Logs use it only for log groups under ``Deployment.log_group_prefixes`` (encryption context
+``aws:logs:arn``); writers and readers of the logs need no KMS permission of their own. Rotation on,
+protected in production.
 
 Subnet CIDRs are carved deterministically from the VPC CIDR (``/p`` is the VPC prefix length):
 
@@ -40,6 +49,7 @@ import pulumi_aws as aws
 
 from .common import Deployment, assume_role_policy, child, policy_json, require
 from .config import LOG_RETENTION_DAYS, NatMode, NetworkConfig
+from .secrets import key_admin_statement, kms_key, service_use_statement
 
 COMPONENT = "Network"
 ANYWHERE = "0.0.0.0/0"
@@ -51,6 +61,35 @@ REDIS_PORT = 6379
 # natGateways none: interface endpoints a Fargate task needs (module docstring); S3 is a gateway endpoint.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 GATEWAY_ENDPOINTS = ("s3",)
+
+
+def logs_key_policy(d: Deployment) -> str:
+    """Key policy of the stack's logs key: the account administers it; CloudWatch Logs (the service, and the
+    account's principals through it) may use it only for log groups under ``d.log_group_prefixes``."""
+    context = {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": [d.log_group_arn(f"{p}*") for p in d.log_group_prefixes]
+        }
+    }
+    return policy_json(
+        key_admin_statement(d),
+        {
+            "Sid": "CloudWatchLogsUse",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{d.region}.amazonaws.com"},
+            "Action": [
+                "kms:Decrypt*",
+                "kms:Describe*",
+                "kms:Encrypt*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            "Resource": "*",
+            "Condition": context,
+        },
+        # CloudWatch Logs may also call KMS on the caller's behalf (kms:ViaService logs.<region>).
+        service_use_statement(d, ["logs"], context),
+    )
 
 
 def subnet_cidrs(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -111,6 +150,7 @@ class Network(pulumi.ComponentResource):
     app_security_group_id: pulumi.Output[str]
     vpc_endpoint_ids: dict[str, pulumi.Output[str]]
     flow_log_group_name: str
+    logs_kms_key_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(args)
@@ -243,12 +283,24 @@ class Network(pulumi.ComponentResource):
                 f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id, opts=child(self)
             )
 
+        # The stack's logs key: every log group of the stack except the backup tasks' (module docstring).
+        logs_key = kms_key(
+            f"{name}-logs",
+            d,
+            "logs",
+            f"CloudWatch log groups of {prefix} (flow logs, ECS services, RDS and ElastiCache logs)",
+            self,
+            policy=logs_key_policy(d),
+        )
+        self.logs_kms_key_arn = logs_key.arn
+
         # VPC flow logs (all traffic) to a log group with a bounded retention, through a least-privilege role.
         self.flow_log_group_name = f"/vpc/{prefix}/flow-logs"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=self.flow_log_group_name,
             retention_in_days=args.flow_log_retention_days,
+            kms_key_id=logs_key.arn,
             tags=d.tags(),
             opts=child(self),
         )
@@ -348,6 +400,7 @@ class Network(pulumi.ComponentResource):
                 "appSecurityGroupId": self.app_security_group_id,
                 "vpcEndpointIds": self.vpc_endpoint_ids,
                 "flowLogGroupName": self.flow_log_group_name,
+                "logsKmsKeyArn": self.logs_kms_key_arn,
             }
         )
 

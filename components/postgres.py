@@ -3,7 +3,9 @@
 Encrypted with its own customer KMS key (rotation on; Performance Insights uses it too), TLS forced by the
 parameter group (``rds.force_ssl=1``) and slow statements logged (``log_min_duration_statement``), gp3 storage
 with autoscaling up to ``maxAllocatedStorageGb``, automated backups (PITR) for ``backupRetentionDays``, the
-``postgresql`` and ``upgrade`` logs exported to log groups created here with a bounded retention.
+``postgresql`` and ``upgrade`` logs exported to log groups created here with a bounded retention, encrypted
+with the stack's logs key (``log_kms_key_arn``). The key's policy lets only RDS use it (through the grant RDS
+makes at creation): no principal can decrypt storage or snapshots with it directly.
 
 Production (``deployment.is_production``) adds multi-AZ, deletion protection, a named final snapshot and
 Pulumi ``protect`` on the instance and its key; staging is single-AZ and deletable without a snapshot.
@@ -67,6 +69,8 @@ class PostgresArgs:
     app_security_group_id: pulumi.Input[str]
     # The key of the DATABASE secret (AppSecrets.kms_key_arn, so tasks decrypt every secret with one key).
     secrets_kms_key_arn: pulumi.Input[str]
+    # The stack's logs key (Network.logs_kms_key_arn): encrypts the exported log groups.
+    log_kms_key_arn: pulumi.Input[str]
     log_retention_days: int = 14
 
 
@@ -186,6 +190,7 @@ class Postgres(pulumi.ComponentResource):
                 f"{name}-log-{kind}",
                 name=f"/aws/rds/instance/{self.instance_identifier}/{kind}",
                 retention_in_days=args.log_retention_days,
+                kms_key_id=args.log_kms_key_arn,
                 tags=d.tags(),
                 opts=child(self),
             )

@@ -2,7 +2,8 @@
 
 TLS required in transit (``transitEncryptionMode: required``) with an AUTH token from ``pulumi_random``,
 encrypted at rest with its own customer KMS key, ``maxmemory-policy volatile-lru`` (seed 003), daily snapshots
-kept ``snapshotRetentionDays``, the slow log delivered to a log group with a bounded retention.
+kept ``snapshotRetentionDays``, the slow log delivered to a log group with a bounded retention (encrypted with
+the stack's logs key). Only ElastiCache may use the data key (key policy: through the grant it makes).
 
 Production (``deployment.is_production``): two nodes (primary + replica) with automatic failover and
 multi-AZ, and a named final snapshot; elsewhere one node, no failover.
@@ -56,6 +57,8 @@ class RedisArgs:
     app_security_group_id: pulumi.Input[str]
     # The key of the REDIS secret (AppSecrets.kms_key_arn).
     secrets_kms_key_arn: pulumi.Input[str]
+    # The stack's logs key (Network.logs_kms_key_arn): encrypts the slow log's log group.
+    log_kms_key_arn: pulumi.Input[str]
     log_retention_days: int = 14
 
 
@@ -170,6 +173,7 @@ class Redis(pulumi.ComponentResource):
             f"{name}-slow-log",
             name=f"/elasticache/{self.replication_group_id}/slow-log",
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
             tags=d.tags(),
             opts=child(self),
         )

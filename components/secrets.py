@@ -110,6 +110,28 @@ def key_admin_statement(d: Deployment) -> dict[str, Any]:
     }
 
 
+def _via_services(d: Deployment, services: Sequence[str]) -> dict[str, Any]:
+    return {
+        "kms:CallerAccount": d.account_id,
+        "kms:ViaService": [f"{s}.{d.region}.amazonaws.com" for s in services],
+    }
+
+
+def service_use_statement(
+    d: Deployment, services: Sequence[str], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Principals of the account may use the key, but only through ``services`` in the stack's region
+    (``kms:ViaService``), plus ``condition`` (e.g. an encryption context)."""
+    return {
+        "Sid": "UseThroughServices",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{d.partition}:iam::{d.account_id}:root"},
+        "Action": list(KEY_USE_ACTIONS),
+        "Resource": "*",
+        "Condition": {"StringEquals": _via_services(d, services), **(condition or {})},
+    }
+
+
 def service_key_policy(d: Deployment, services: Sequence[str], *, grants: bool = False) -> str:
     """Key policy of a key that only AWS services use on a caller's behalf.
 
@@ -120,21 +142,7 @@ def service_key_policy(d: Deployment, services: Sequence[str], *, grants: bool =
     key for storage, snapshots and Performance Insights through a grant made when the resource is created.
     """
     root = f"arn:{d.partition}:iam::{d.account_id}:root"
-    via = {
-        "kms:CallerAccount": d.account_id,
-        "kms:ViaService": [f"{s}.{d.region}.amazonaws.com" for s in services],
-    }
-    statements: list[dict[str, Any]] = [
-        key_admin_statement(d),
-        {
-            "Sid": "UseThroughServices",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": list(KEY_USE_ACTIONS),
-            "Resource": "*",
-            "Condition": {"StringEquals": via},
-        },
-    ]
+    statements: list[dict[str, Any]] = [key_admin_statement(d), service_use_statement(d, services)]
     if grants:
         statements.append(
             {
@@ -143,7 +151,10 @@ def service_key_policy(d: Deployment, services: Sequence[str], *, grants: bool =
                 "Principal": {"AWS": root},
                 "Action": "kms:CreateGrant",
                 "Resource": "*",
-                "Condition": {"StringEquals": via, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+                "Condition": {
+                    "StringEquals": _via_services(d, services),
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
             }
         )
     return policy_json(*statements)

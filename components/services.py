@@ -1,6 +1,7 @@
 """The three app services on ECS Fargate: API (behind the ALB, autoscaled), worker, singleton scheduler.
 
-They share one base (:class:`AppService`): log group ``/ecs/<prefix>/<role>``, a task role of their own
+They share one base (:class:`AppService`): log group ``/ecs/<prefix>/<role>`` (encrypted with the stack's
+logs key, ``log_kms_key_arn``), a task role of their own
 (no permissions: the app talks to Postgres, Redis and third parties, not to AWS APIs), a task definition
 (family ``<prefix>-<role>``, awsvpc, Fargate, ARM64 when the image is linux/arm64) whose
 ``containerDefinitions`` is a literal JSON string (known at preview: image ref, environment, secret ARNs,
@@ -52,6 +53,8 @@ class AppServiceArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
     log_retention_days: int
+    # The stack's logs key (Network.logs_kms_key_arn): encrypts the service's log group.
+    log_kms_key_arn: pulumi.Input[str]
     size: TaskSize = field(default_factory=TaskSize)
     # Overrides the image's CMD (one image started as api / worker / scheduler).
     command: Sequence[str] | None = None
@@ -141,6 +144,7 @@ class AppService(pulumi.ComponentResource):
             f"{name}-logs",
             name=self.log_group_name,
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_kms_key_arn,
             tags=d.tags(role=self.role),
             opts=child(self),
         )

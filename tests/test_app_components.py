@@ -42,6 +42,7 @@ from preflight.stackfile import REPO_ROOT, load_stack_config
 
 ACCOUNT = "123456789012"
 REGION = "us-west-2"
+LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs"
 PG_BACKUP = "images/pg-backup"
 CF_V4 = ["173.245.48.0/20", "103.21.244.0/22"]
 CF_V6 = ["2400:cb00::/32"]
@@ -146,6 +147,7 @@ def app_tier(
             "subnet_ids": ["subnet-priv-a", "subnet-priv-b"],
             "security_group_id": "sg-app",
             "log_retention_days": cfg.effective_log_retention_days,
+            "log_kms_key_arn": LOGS_KEY,
         }
         api = ApiService(
             "api",
@@ -569,6 +571,13 @@ def test_task_definitions_are_literal_and_hardened_at_preview() -> None:
         {"name": "http", "containerPort": 3801, "protocol": "tcp"}
     ]
     assert "portMappings" not in containers(tasks["worker-task"])[0]
+
+
+def test_service_log_groups_are_encrypted_with_the_logs_key() -> None:
+    evaluation = run(app_tier("staging"), preview=True)
+    groups = {g.inputs["name"]: g.inputs for g in evaluation.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert set(groups) == {f"/ecs/escalating-reminders-staging/{r}" for r in ("api", "worker", "scheduler")}
+    assert {g["kmsKeyId"] for g in groups.values()} == {LOGS_KEY}
 
 
 def test_task_roles_are_separate_and_hold_no_permissions() -> None:

@@ -22,6 +22,7 @@ STAGING = Deployment("acme", "staging", "us-west-2", "123456789012")
 PRODUCTION = Deployment("acme", "production", "us-west-2", "123456789012")
 ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret"
 SUBNETS = ["subnet-a", "subnet-b"]
+LOGS_KEY = "arn:aws:kms:us-west-2:123456789012:key/logs"
 
 
 def run(build: Callable[[], Any], preview: bool = False) -> tuple[Evaluation, Any]:
@@ -43,6 +44,7 @@ def postgres_args(deployment: Deployment = STAGING, **changes: Any) -> PostgresA
         "subnet_ids": SUBNETS,
         "app_security_group_id": "sg-app",
         "secrets_kms_key_arn": "arn:aws:kms:us-west-2:123456789012:key/secrets",
+        "log_kms_key_arn": LOGS_KEY,
         **changes,
     }
     return PostgresArgs(**values)
@@ -56,6 +58,7 @@ def redis_args(deployment: Deployment = STAGING, **changes: Any) -> RedisArgs:
         "subnet_ids": SUBNETS,
         "app_security_group_id": "sg-app",
         "secrets_kms_key_arn": "arn:aws:kms:us-west-2:123456789012:key/secrets",
+        "log_kms_key_arn": LOGS_KEY,
         **changes,
     }
     return RedisArgs(**values)
@@ -121,6 +124,7 @@ def test_network_exposes_plain_and_output_attributes() -> None:
         pulumi.export("private", net.private_subnet_ids)
         pulumi.export("public", net.public_subnet_ids)
         pulumi.export("app", net.app_security_group_id)
+        pulumi.export("logsKey", net.logs_kms_key_arn)
         return net
 
     ev, net = run(build)
@@ -130,8 +134,32 @@ def test_network_exposes_plain_and_output_attributes() -> None:
     assert ev.outputs["public"] == [subnets["10.50.224.0/22"], subnets["10.50.228.0/22"]]
     assert ev.outputs["app"] == ev.one("aws:ec2/securityGroup:SecurityGroup").id
     assert net.flow_log_group_name == "/vpc/acme-staging/flow-logs"
-    assert ev.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
+    flow_logs = ev.one("aws:cloudwatch/logGroup:LogGroup")
+    assert flow_logs.inputs["retentionInDays"] == 30
+    key = ev.one("aws:kms/key:Key", "net-logs-kms")
+    assert ev.outputs["logsKey"] == key.outputs["arn"] == flow_logs.inputs["kmsKeyId"]
+    assert key.inputs["enableKeyRotation"] is True and key.protect is False
     assert ev.one("saas:network:Network").type == "saas:network:Network"
+
+
+def test_network_logs_key_is_protected_in_production() -> None:
+    ev, _ = run(lambda: Network("net", NetworkArgs(PRODUCTION)), preview=True)
+    key = ev.one("aws:kms/key:Key", "net-logs-kms")
+    assert key.protect is True and key.inputs["deletionWindowInDays"] == 30
+
+
+def test_data_log_groups_use_the_given_logs_key() -> None:
+    def build() -> None:
+        Postgres("pg", postgres_args())
+        Redis("redis", redis_args())
+
+    ev, _ = run(build, preview=True)
+    groups = {g.inputs["name"]: g.inputs["kmsKeyId"] for g in ev.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert groups == {
+        "/aws/rds/instance/acme-staging-postgres/postgresql": LOGS_KEY,
+        "/aws/rds/instance/acme-staging-postgres/upgrade": LOGS_KEY,
+        "/elasticache/acme-staging-redis/slow-log": LOGS_KEY,
+    }
 
 
 @pytest.mark.parametrize(

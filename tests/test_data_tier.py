@@ -7,6 +7,7 @@ errors go through ``preflight.engine.evaluate`` with overrides and are asserted 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from functools import cache
@@ -316,6 +317,92 @@ def test_flow_logs_go_to_a_log_group_with_the_configured_retention(stack: Evalua
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "vpc-flow-logs.amazonaws.com"}]
     assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+def test_logs_key_lets_cloudwatch_logs_use_it_for_this_stacks_log_groups_only(stack: Evaluation) -> None:
+    prod, p = stack.stack == "production", prefix(stack)
+    key = named(stack, KMS_KEY, "network-logs-kms")
+    assert key.parent == component(stack, NETWORK).urn
+    assert key.inputs["enableKeyRotation"] is True and key.protect is prod
+    assert key.inputs["deletionWindowInDays"] == (30 if prod else 7)
+    assert key.inputs["tags"]["purpose"] == "logs"
+    alias = named(stack, "aws:kms/alias:Alias", "network-logs-kms-alias")
+    assert alias.inputs["name"] == f"alias/{p}/logs" and deps(alias, "targetKeyId") == {key.urn}
+    groups = "arn:aws:logs:us-west-2:123456789012:log-group:"
+    context = {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": [
+                f"{groups}/vpc/{p}/*",
+                f"{groups}/ecs/{p}/*",
+                f"{groups}/aws/rds/instance/{p}-postgres/*",
+                f"{groups}/elasticache/{p}-redis/*",
+            ]
+        }
+    }
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements.pop("AccountAdministers")["Action"] == ADMIN_ACTIONS
+    assert statements == {
+        "CloudWatchLogsUse": {
+            "Sid": "CloudWatchLogsUse",
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.us-west-2.amazonaws.com"},
+            "Action": [
+                "kms:Decrypt*",
+                "kms:Describe*",
+                "kms:Encrypt*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            "Resource": "*",
+            "Condition": context,
+        },
+        "UseThroughServices": {
+            "Sid": "UseThroughServices",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "kms:CallerAccount": "123456789012",
+                    "kms:ViaService": ["logs.us-west-2.amazonaws.com"],
+                },
+                **context,
+            },
+        },
+    }
+
+
+def test_every_log_group_is_encrypted_with_a_customer_key(stack: Evaluation) -> None:
+    """CKV_AWS_158: the backup tasks' groups use the backups key, every other group the stack's logs key,
+    whose policy admits exactly those groups (its encryption-context patterns)."""
+    p = prefix(stack)
+    logs_key, backups_key = named(stack, KMS_KEY, "network-logs-kms"), named(stack, KMS_KEY, "backups-kms")
+    statement = next(
+        s for s in json.loads(logs_key.inputs["policy"])["Statement"] if s["Sid"] == "CloudWatchLogsUse"
+    )
+    patterns = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    by_key: dict[str, list[str]] = {}
+    for group in stack.of_type(LOG_GROUP):
+        (key_urn,) = deps(group, "kmsKeyId")
+        by_key.setdefault(key_urn, []).append(group.inputs["name"])
+        if key_urn == logs_key.urn:
+            arn = f"arn:aws:logs:us-west-2:123456789012:log-group:{group.inputs['name']}"
+            assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns), arn
+    assert {k: sorted(v) for k, v in by_key.items()} == {
+        logs_key.urn: sorted(
+            [
+                f"/vpc/{p}/flow-logs",
+                f"/aws/rds/instance/{p}-postgres/postgresql",
+                f"/aws/rds/instance/{p}-postgres/upgrade",
+                f"/elasticache/{p}-redis/slow-log",
+                f"/ecs/{p}/api",
+                f"/ecs/{p}/worker",
+                f"/ecs/{p}/scheduler",
+            ]
+        ),
+        backups_key.urn: [f"/ecs/{p}/backup", f"/ecs/{p}/restore"],
+    }
 
 
 def test_flow_log_role_is_least_privilege(stack: Evaluation) -> None:
