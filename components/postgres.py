@@ -1,11 +1,14 @@
 """Postgres: RDS for PostgreSQL in the private subnets, reachable only from the app security group.
 
-Encrypted with its own customer KMS key (rotation on; Performance Insights uses it too), TLS forced by the
-parameter group (``rds.force_ssl=1``) and slow statements logged (``log_min_duration_statement``), gp3 storage
-with autoscaling up to ``maxAllocatedStorageGb``, automated backups (PITR) for ``backupRetentionDays``, the
-``postgresql`` and ``upgrade`` logs exported to log groups created here with a bounded retention, encrypted
-with the stack's logs key (``log_kms_key_arn``). The key's policy lets only RDS use it (through the grant RDS
-makes at creation): no principal can decrypt storage or snapshots with it directly.
+Encrypted with its own customer KMS key (rotation on; Performance Insights uses it too; its policy lets
+principals use it only through RDS, which keeps a grant made at creation), TLS forced by the parameter group
+(``rds.force_ssl=1``) and slow statements logged (``log_min_duration_statement``), gp3 storage with
+autoscaling up to ``maxAllocatedStorageGb``, automated backups (PITR) for ``backupRetentionDays``, the
+``postgresql`` and ``upgrade`` logs exported to log groups created here with a bounded retention and
+encrypted with the stack's logs key (``log_kms_key_arn``). Enhanced Monitoring every 60 s through the role
+``<prefix>-rds-monitoring`` (AWS managed policy ``AmazonRDSEnhancedMonitoringRole``, assumable for this
+instance only); RDS writes those OS metrics to the account's shared ``RDSOSMetrics`` log group, which RDS
+creates and owns (not this stack: one group serves every instance of the account and region).
 
 Production (``deployment.is_production``) adds multi-AZ, deletion protection, a named final snapshot and
 Pulumi ``protect`` on the instance and its key; staging is single-AZ and deletable without a snapshot.
@@ -29,7 +32,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .common import Deployment, child, require
+from .common import Deployment, assume_role_policy, child, require
 from .config import LOG_RETENTION_DAYS, PostgresConfig
 from .secrets import kms_key, named_secret, service_key_policy
 
@@ -47,6 +50,10 @@ PASSWORD_LENGTH = 32
 # Daily logical backup runs at 01:00 UTC (seed 004): RDS snapshots and maintenance come after it.
 BACKUP_WINDOW = "03:00-03:30"
 MAINTENANCE_WINDOW = "sun:04:00-sun:04:30"
+# Enhanced Monitoring: OS metrics every 60 s (to the account's RDSOSMetrics log group) through a role with
+# the AWS managed policy for it.
+MONITORING_INTERVAL_SECONDS = 60
+MONITORING_POLICY = "policy/service-role/AmazonRDSEnhancedMonitoringRole"
 _IDENTIFIER_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 
 
@@ -93,6 +100,13 @@ def _validate(args: PostgresArgs) -> None:
         "deployment.prefix",
         prefix,
         "the RDS identifier <prefix>-postgres must be 1-63 lowercase letters, digits and single hyphens",
+    )
+    require(
+        len(f"{prefix}-rds-monitoring") <= 64,
+        COMPONENT,
+        "deployment.prefix",
+        prefix,
+        "the IAM role name <prefix>-rds-monitoring must fit 64 characters",
     )
     require(
         args.log_retention_days in LOG_RETENTION_DAYS,
@@ -197,6 +211,30 @@ class Postgres(pulumi.ComponentResource):
             for kind in LOG_EXPORTS
         ]
 
+        # Enhanced Monitoring's role, assumable by RDS monitoring for this instance only (confused deputy).
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            name=f"{d.prefix}-rds-monitoring",
+            description=f"Enhanced Monitoring of {self.instance_identifier}: OS metrics to CloudWatch Logs",
+            assume_role_policy=assume_role_policy(
+                "monitoring.rds.amazonaws.com",
+                StringEquals={"aws:SourceAccount": d.account_id},
+                ArnLike={
+                    "aws:SourceArn": (
+                        f"arn:{d.partition}:rds:{d.region}:{d.account_id}:db:{self.instance_identifier}"
+                    )
+                },
+            ),
+            tags=d.tags(),
+            opts=child(self),
+        )
+        monitoring_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy",
+            role=monitoring_role.name,
+            policy_arn=f"arn:{d.partition}:iam::aws:{MONITORING_POLICY}",
+            opts=child(self),
+        )
+
         password = random.RandomPassword(
             f"{name}-password",
             length=PASSWORD_LENGTH,
@@ -247,9 +285,12 @@ class Postgres(pulumi.ComponentResource):
             allow_major_version_upgrade=False,
             apply_immediately=not prod,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=MONITORING_INTERVAL_SECONDS,
+            monitoring_role_arn=monitoring_role.arn,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             tags=d.tags(Name=self.instance_identifier),
-            opts=child(self, protect=prod, depends_on=log_groups),
+            # RDS checks at creation that it can assume the monitoring role with its policy attached.
+            opts=child(self, protect=prod, depends_on=[*log_groups, monitoring_policy]),
             **performance_insights,
         )
         self.address = instance.address

@@ -347,8 +347,13 @@ def test_database_url_escapes_user_and_password() -> None:
             f"Postgres: deployment.prefix is '{'a' * 60}-staging'; the RDS identifier <prefix>-postgres "
             "must be 1-63 lowercase letters, digits and single hyphens",
         ),
+        (
+            lambda: Postgres("pg", postgres_args(Deployment("a" * 42, "production", "us-west-2", "1"))),
+            f"Postgres: deployment.prefix is '{'a' * 42}-production'; the IAM role name "
+            "<prefix>-rds-monitoring must fit 64 characters",
+        ),
     ],
-    ids=["one-subnet", "retention", "identifier-too-long"],
+    ids=["one-subnet", "retention", "identifier-too-long", "monitoring-role-name"],
 )
 def test_postgres_rejects_bad_inputs(build: Callable[[], Any], message: str) -> None:
     ev, _ = run(build)

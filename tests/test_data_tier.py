@@ -714,6 +714,42 @@ def test_rds_log_exports_have_log_groups_with_retention(stack: Evaluation) -> No
         assert group.urn in db.dependencies
 
 
+def test_rds_enhanced_monitoring_every_60_seconds_through_its_own_role(stack_up: Evaluation) -> None:
+    """CKV_AWS_118: OS metrics every 60 s; the role is assumable by RDS monitoring for this instance only,
+    carries only the AWS managed policy, and exists with its policy before the instance."""
+    ev, identifier = stack_up, f"{prefix(stack_up)}-postgres"
+    db = named(ev, RDS, "postgres-db")
+    role = named(ev, ROLE, "postgres-monitoring-role")
+    assert db.inputs["monitoringInterval"] == 60
+    assert db.inputs["monitoringRoleArn"] == role.outputs["arn"] and deps(db, "monitoringRoleArn") == {
+        role.urn
+    }
+    assert role.parent == component(ev, POSTGRES).urn
+    assert role.inputs["name"] == f"{prefix(ev)}-rds-monitoring"
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "123456789012"},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:rds:us-west-2:123456789012:db:{identifier}"},
+            },
+        }
+    ]
+    (attachment,) = [
+        a
+        for a in ev.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if deps(a, "role") == {role.urn}
+    ]
+    assert (
+        attachment.inputs["policyArn"]
+        == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )
+    assert attachment.urn in db.dependencies
+    assert not [p for p in ev.of_type(ROLE_POLICY) if deps(p, "role") == {role.urn}]
+
+
 def test_rds_master_password_is_generated_without_rejected_characters(stack_up: Evaluation) -> None:
     ev = stack_up
     password = named(ev, RANDOM_PASSWORD, "postgres-password")
