@@ -47,6 +47,7 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 KMS_KEY = "aws:kms/key:Key"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -59,7 +60,7 @@ REDIS_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 REDIS_SUBNETS = "aws:elasticache/subnetGroup:SubnetGroup"
 REDIS_PARAMS = "aws:elasticache/parameterGroup:ParameterGroup"
 # Types that take no `tags` input in pulumi-aws.
-UNTAGGABLE = {ROUTE, ASSOCIATION, ROLE_POLICY, "aws:kms/alias:Alias", SECRET_VERSION}
+UNTAGGABLE = {ROUTE, ASSOCIATION, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, "aws:kms/alias:Alias", SECRET_VERSION}
 
 STACK_FILES = {
     s: yaml.safe_load((REPO_ROOT / f"Pulumi.{s}.yaml").read_text())["config"]
