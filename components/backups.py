@@ -15,16 +15,19 @@ What it creates
       objects included, delete markers replicated; a replication role limited to those two buckets/keys.
     * **Image** ``images/pg-backup`` built with the cluster's :class:`~components.cluster.BuiltImage`
       (``PG_MAJOR`` = the RDS major version) into ``<prefix>/pg-backup`` with an immutable content tag.
-    * **Task definitions** ``<prefix>-backup`` (MODE backup, role tag ``backup``, read-only root file
-      system: it streams) and ``<prefix>-restore`` (MODE restore, role tag ``restore``): PGHOST/PGPASSWORD
-      from the DATABASE secret through ``secrets``, everything else literal in ``environment``; one log group
-      each (encrypted with the backups key); one execution role that reads exactly the DATABASE secret; a
+    * **Task definitions** ``<prefix>-backup`` (MODE backup, role tag ``backup``: it streams, nothing on
+      disk) and ``<prefix>-restore`` (MODE restore, role tag ``restore``: it downloads the dump into a task
+      volume at ``RESTORE_WORKDIR`` ``/var/lib/pg-backup``, ``ephemeralStorage`` 100 GiB, so a dump of up to
+      about 95 GiB fits), both with a read-only root file system: PGHOST/PGPASSWORD from the DATABASE
+      secret through ``secrets``, everything else literal in ``environment``; one log group each
+      (encrypted with the backups key); one execution role that reads exactly the DATABASE secret; a
       task role each, limited to the dump prefix (see ``_backup_task_s3_policy``). The backup uploads with
       ``BACKUP_KMS_KEY_ID`` = the key's literal alias ARN (``alias/<prefix>/backups``), the same key as the
       bucket's default SSE-KMS, so a dump is encrypted with it even if the default were changed.
     * **Schedule**: EventBridge Scheduler ``backups.schedule`` (timezone UTC) -> ECS RunTask on Fargate in
-      the private subnets without a public IP, 2 retries, a dead-letter queue; its role may only run the
-      backup family on this cluster and pass its two roles.
+      the private subnets without a public IP, 2 retries, a dead-letter queue, encrypted with the backups
+      key; its role may only run the backup family on this cluster, pass its two roles and decrypt this
+      schedule (``kms:Decrypt`` with the schedule's ARN as encryption context).
     * **Alarms** to the alerting topic: (1) an EventBridge rule on ``ECS Task State Change`` STOPPED for the
       backup family with a non-zero exit code or a failed start -> SNS; (2) "no dump for
       ``backups.missingDumpAlarmHours``": a metric filter on the script's success line emits
@@ -70,6 +73,10 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 TASK_CPU, TASK_MEMORY = 512, 1024
 # The restore downloads the whole dump before pg_restore reads it (Fargate default is 20 GiB).
 RESTORE_EPHEMERAL_STORAGE_GIB = 100
+# ... into a task volume (its root file system is read-only) mounted where the image declares
+# `VOLUME /var/lib/pg-backup`, owned by the image's user: ECS gives the volume that owner and mode.
+RESTORE_SCRATCH_VOLUME = "restore-scratch"
+RESTORE_WORKDIR = "/var/lib/pg-backup"
 METRIC_SUCCEEDED = "BackupSucceeded"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _DB_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
@@ -449,7 +456,7 @@ class Backups(pulumi.ComponentResource):
         key = self._kms_key(
             f"{name}-kms",
             "backups",
-            f"S3 backups (pg_dump) and backup/restore task logs of {d.prefix}",
+            f"S3 backups (pg_dump), backup/restore task logs and the backup schedule of {d.prefix}",
             key_policy(d, log_group_arns),
         )
         self.kms_key_arn = key.arn
@@ -618,13 +625,17 @@ class Backups(pulumi.ComponentResource):
         # The restore target must exist: create it first when it does not (an "already exists" error is
         # logged and ignored), then run the image's entrypoint, which validates everything else.
         self.restore_container = self._container(
-            {**common_env, "MODE": "restore"},
+            {**common_env, "MODE": "restore", "RESTORE_WORKDIR": RESTORE_WORKDIR},
             secrets,
             self.restore_log_group_name,
             "restore",
-            # The restore downloads the dump to /tmp (ephemeral storage) as the image's non-root user;
-            # a Fargate bind mount would be root-owned 0755, so the root file system stays writable.
-            read_only_root=False,
+            # The dump is downloaded into the scratch volume (the task's ephemeral storage), nowhere else.
+            # A Fargate bind mount is root-owned 0755 unless the image declares the path as a VOLUME owned
+            # by its user, which images/pg-backup does for RESTORE_WORKDIR (10001:10001, 0700).
+            read_only_root=True,
+            mount_points=[
+                {"sourceVolume": RESTORE_SCRATCH_VOLUME, "containerPath": RESTORE_WORKDIR, "readOnly": False}
+            ],
             entry_point=[
                 "/bin/sh",
                 "-c",
@@ -663,6 +674,7 @@ class Backups(pulumi.ComponentResource):
             container_definitions=json.dumps([self.restore_container], sort_keys=True),
             task_role_arn=restore_role.arn,
             ephemeral_storage={"size_in_gib": RESTORE_EPHEMERAL_STORAGE_GIB},
+            volumes=[{"name": RESTORE_SCRATCH_VOLUME}],
             tags=d.tags(role="restore"),
             opts=child(
                 self,
@@ -732,9 +744,32 @@ class Backups(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
+        # The schedule is encrypted with the backups key; Scheduler decrypts it with this role when it fires
+        # (encryption context: the schedule's ARN). The key policy delegates to IAM (AccountAdmin).
+        schedule_arn = f"arn:{partition}:scheduler:{region}:{account}:schedule/default/{self.schedule_name}"
+        scheduler_kms_policy = aws.iam.RolePolicy(
+            f"{name}-scheduler-kms-policy",
+            name="decrypt-schedule",
+            role=scheduler_role.id,
+            policy=key.arn.apply(
+                lambda arn: policy_json(
+                    {
+                        "Sid": "DecryptSchedule",
+                        "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": arn,
+                        "Condition": {
+                            "ArnEquals": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedule_arn}
+                        },
+                    }
+                )
+            ),
+            opts=child(self),
+        )
         aws.scheduler.Schedule(
             f"{name}-schedule",
             name=self.schedule_name,
+            kms_key_arn=key.arn,
             description=f"Daily pg_dump of {args.database_name} to s3://{self.bucket}/{BACKUP_PREFIX}",
             schedule_expression=cfg.schedule,
             schedule_expression_timezone=SCHEDULE_TIMEZONE,
@@ -759,7 +794,7 @@ class Backups(pulumi.ComponentResource):
                 },
                 "dead_letter_config": {"arn": dlq.arn},
             },
-            opts=child(self, depends_on=[scheduler_policy]),
+            opts=child(self, depends_on=[scheduler_policy, scheduler_kms_policy]),
         )
 
         # -- alarms -------------------------------------------------------------------------------------
@@ -1071,6 +1106,7 @@ class Backups(pulumi.ComponentResource):
         stream_prefix: str,
         read_only_root: bool,
         entry_point: list[str] | None = None,
+        mount_points: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         container: dict[str, Any] = {
             "name": CONTAINER,
@@ -1094,6 +1130,8 @@ class Backups(pulumi.ComponentResource):
         }
         if entry_point is not None:
             container["entryPoint"] = entry_point
+        if mount_points is not None:
+            container["mountPoints"] = mount_points
         return container
 
 

@@ -450,13 +450,19 @@ def test_restore_task_definition(stack: str) -> None:
     assert task.inputs["family"] == f"{prefix(stack)}-restore"
     assert task.inputs["tags"]["role"] == "restore"
     assert task.inputs["ephemeralStorage"] == {"sizeInGib": 100}
+    # CKV_AWS_336: read-only root file system; the dump goes to a task volume (the ephemeral storage)
+    # mounted where the image declares `VOLUME /var/lib/pg-backup` (owned by its non-root user).
+    assert task.inputs["volumes"] == [{"name": "restore-scratch"}]
     c = container(ev, "backups-restore-task")
     env = env_of(c)
     assert env["MODE"] == "restore"
     assert env["BACKUP_BUCKET"] == bucket_name(stack)
+    assert env["RESTORE_WORKDIR"] == "/var/lib/pg-backup"
     assert "BACKUP_KMS_KEY_ID" not in env
-    # The dump is downloaded to /tmp as the image's non-root user: the root file system stays writable.
-    assert (c["readonlyRootFilesystem"], c["privileged"]) == (False, False)
+    assert (c["readonlyRootFilesystem"], c["privileged"]) == (True, False)
+    assert c["mountPoints"] == [
+        {"sourceVolume": "restore-scratch", "containerPath": "/var/lib/pg-backup", "readOnly": False}
+    ]
     assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/restore"
     # Creates the target database when missing, then hands over to the image's entrypoint (MODE restore).
     shell = c["entryPoint"]
@@ -613,12 +619,25 @@ def test_schedule_follows_the_configured_expression() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack: str) -> None:
-    ev, _ = isolated(stack, True)
+    ev, _ = isolated(stack, False)
     role = ev.one(ROLE, "backups-scheduler-role")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     by_sid = {s["Sid"]: s for s in _grants(ev, "backups-scheduler-role")}
-    assert set(by_sid) == {"RunBackupTask", "PassBackupRoles", "DeadLetter"}
+    assert set(by_sid) == {"RunBackupTask", "PassBackupRoles", "DeadLetter", "DecryptSchedule"}
+    # CKV_AWS_297: the schedule is encrypted with the backups key; this role decrypts exactly this schedule.
+    key = ev.one(KMS_KEY, "backups-kms")
+    assert ev.one(SCHEDULE).inputs["kmsKeyArn"] == key.outputs["arn"]
+    schedule_arn = f"arn:aws:scheduler:us-west-2:{ACCOUNT}:schedule/default/{prefix(stack)}-backup"
+    assert by_sid["DecryptSchedule"] == {
+        "Sid": "DecryptSchedule",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key.outputs["arn"],
+        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedule_arn}},
+    }
+    kms_policy = ev.one(ROLE_POLICY, "backups-scheduler-kms-policy")
+    assert kms_policy.urn in ev.one(SCHEDULE).dependencies
     run = by_sid["RunBackupTask"]
     assert actions(run) == {"ecs:RunTask"}
     assert resources(run) == [f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-backup:*"]

@@ -606,6 +606,23 @@ def test_restore_downloads_and_runs_pg_restore(sandbox: Sandbox) -> None:
     _assert_no_secret(sandbox, result)
 
 
+def test_restore_downloads_into_restore_workdir(sandbox: Sandbox) -> None:
+    """The ECS restore task sets RESTORE_WORKDIR to its scratch volume (read-only root file system): the
+    dump goes there, never to TMPDIR, and is removed afterwards."""
+    workdir = sandbox.root / "scratch"
+    workdir.mkdir()
+    sandbox.object_path().write_bytes(b"PGDMP-some-dump")
+    env = {**RESTORE_ENV, "RESTORE_TARGET_DATABASE": "appdb_restore", "RESTORE_WORKDIR": str(workdir)}
+    result = sandbox.run("restore", env=env)
+
+    assert result.returncode == 0, result.stderr
+    (download,) = [c for c in sandbox.aws_calls() if c[:2] == ["s3", "cp"]]
+    assert Path(download[3]).parent.parent == workdir
+    assert Path(download[3]).parent.name.startswith("pg-restore.")
+    assert sandbox.pg_restore_calls()[-1][-1] == download[3]
+    assert list(workdir.iterdir()) == [] and list(sandbox.tmp.iterdir()) == []
+
+
 def test_restore_of_missing_object_fails_before_pg_restore(sandbox: Sandbox) -> None:
     result = sandbox.run("restore", env={**RESTORE_ENV, "RESTORE_TARGET_DATABASE": "appdb_restore"})
 
@@ -697,6 +714,18 @@ def test_dockerfile_runs_as_non_root() -> None:
     assert users, "a USER instruction is required"
     user = users[-1].split(":")[0]
     assert user not in {"root", "0", ""}
+
+
+def test_dockerfile_declares_the_restore_scratch_volume_owned_by_the_user() -> None:
+    """The ECS restore task (read-only root) mounts a task volume at /var/lib/pg-backup: the image must
+    declare that path as a VOLUME and create it owned by the non-root user, or the mount is root-owned."""
+    assert _args("VOLUME") == ['["/var/lib/pg-backup"]']
+    runs = " ".join(_args("RUN"))
+    assert "install -d -o pgbackup -g pgbackup -m 0700 /var/lib/pg-backup" in runs
+    assert "-u 10001 -G pgbackup" in runs and _args("USER")[-1] == "10001:10001"
+    instructions = [keyword for keyword, _ in _instructions()]
+    # Created before it is declared: changes to a VOLUME path after the VOLUME instruction are discarded.
+    assert instructions.index("RUN") < instructions.index("VOLUME")
 
 
 def test_dockerfile_entrypoint_is_the_script() -> None:
