@@ -10,6 +10,12 @@ What it creates
       expires dumps after ``backups.retentionDays``, noncurrent versions after 7 days and incomplete
       multipart uploads after 1 day. Production: ``protect`` + ``retain_on_delete`` on bucket and key;
       staging: ``force_destroy`` (a stack can be torn down).
+    * **Access logs**: S3 server access logs of each backup bucket (every read, write and delete of a dump,
+      with the caller) under ``<bucket name>/`` (date-partitioned keys) in a log bucket of the same region,
+      ``<prefix>-s3logs-<account>[-<region>]`` (tag ``purpose=s3-access-logs``): SSE-S3 (S3 delivers access
+      logs only to SSE-S3 buckets), versioned, public access block, ``BucketOwnerEnforced``, TLS-only, a
+      policy admitting ``logging.s3.amazonaws.com`` for that one source bucket of this account only, logs
+      expire after 365 days. The log buckets themselves are not logged (that would log into themselves).
     * **Copy (production only)**: an ``aws.Provider`` for ``backups.copyRegion`` and a replica bucket there
       (same settings, its own key, ``purpose=backups-replica``), S3 replication of every object, SSE-KMS
       objects included, delete markers replicated; a replication role limited to those two buckets/keys.
@@ -78,6 +84,10 @@ RESTORE_EPHEMERAL_STORAGE_GIB = 100
 RESTORE_SCRATCH_VOLUME = "restore-scratch"
 RESTORE_WORKDIR = "/var/lib/pg-backup"
 METRIC_SUCCEEDED = "BackupSucceeded"
+# S3 server access logs of each backup bucket (who read, wrote or deleted a dump), kept for a year in a log
+# bucket of the same region (S3 delivers them only there, and only to SSE-S3 buckets).
+ACCESS_LOG_DAYS = 365
+ACCESS_LOG_PURPOSE = "s3-access-logs"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _DB_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
 
@@ -112,9 +122,18 @@ def replica_bucket_name(d: Deployment, region: str) -> str:
     return f"{d.prefix}-backups-{d.account_id}-{region}"
 
 
+def access_log_bucket_name(d: Deployment, region: str | None = None) -> str:
+    """The server-access-log bucket of the backup bucket (``region`` None) or of its replica in ``region``."""
+    base = f"{d.prefix}-s3logs-{d.account_id}"
+    return f"{base}-{region}" if region else base
+
+
 def _validate(args: BackupsArgs) -> None:
     d, cfg = args.deployment, args.config
-    for name in (bucket_name(d),) + ((replica_bucket_name(d, cfg.copy_region),) if cfg.copy_region else ()):
+    names = [bucket_name(d), access_log_bucket_name(d)]
+    if cfg.copy_region:
+        names += [replica_bucket_name(d, cfg.copy_region), access_log_bucket_name(d, cfg.copy_region)]
+    for name in names:
         require(
             bool(_BUCKET_RE.match(name)) and ".." not in name,
             COMPONENT,
@@ -193,6 +212,32 @@ def tls_only_bucket_policy(bucket_arn: str) -> str:
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
+    )
+
+
+def access_log_bucket_policy(d: Deployment, log_bucket: str, source_bucket: str) -> str:
+    """S3 log delivery may write the logs of ``source_bucket`` (this account) under its prefix; TLS only."""
+    log_arn = f"arn:{d.partition}:s3:::{log_bucket}"
+    return policy_json(
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{log_arn}/{source_bucket}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:{d.partition}:s3:::{source_bucket}"},
+                "StringEquals": {"aws:SourceAccount": d.account_id},
+            },
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [log_arn, f"{log_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
     )
 
 
@@ -409,11 +454,11 @@ def restore_overrides() -> dict[str, Any]:
 
 
 class Backups(pulumi.ComponentResource):
-    """See the module docstring. Plain: ``bucket`` (name), ``schedule_name``, ``backup_family``,
-    ``restore_family``, ``log_group_name``, ``restore_log_group_name``, ``image_ref``, ``kms_alias_arn``,
-    ``replica_region``. Outputs: ``bucket_name``, ``bucket_arn``, ``kms_key_arn``, ``task_definition_arn``,
-    ``restore_task_definition_arn``, ``restore_command``, ``backup_now_command``, ``replica_bucket_name``
-    (production only, else None)."""
+    """See the module docstring. Plain: ``bucket`` (name), ``access_log_bucket`` (name), ``schedule_name``,
+    ``backup_family``, ``restore_family``, ``log_group_name``, ``restore_log_group_name``, ``image_ref``,
+    ``kms_alias_arn``, ``replica_region``. Outputs: ``bucket_name``, ``bucket_arn``, ``kms_key_arn``,
+    ``task_definition_arn``, ``restore_task_definition_arn``, ``restore_command``, ``backup_now_command``,
+    ``replica_bucket_name`` (production only, else None)."""
 
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
@@ -460,7 +505,15 @@ class Backups(pulumi.ComponentResource):
             key_policy(d, log_group_arns),
         )
         self.kms_key_arn = key.arn
-        bucket = self._bucket(f"{name}-bucket", self.bucket, "backups", key, cfg.retention_days)
+        self.access_log_bucket = access_log_bucket_name(d)
+        bucket = self._bucket(
+            f"{name}-bucket",
+            self.bucket,
+            "backups",
+            key,
+            cfg.retention_days,
+            self._access_log_bucket(f"{name}-access-logs", self.access_log_bucket, self.bucket),
+        )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
 
@@ -941,9 +994,11 @@ class Backups(pulumi.ComponentResource):
         purpose: str,
         key: aws.kms.Key,
         retention_days: int,
+        access_logs: aws.s3.BucketPolicy,
         provider: aws.Provider | None = None,
     ) -> aws.s3.Bucket:
-        """A private, versioned, SSE-KMS, TLS-only bucket whose objects expire after ``retention_days``."""
+        """A private, versioned, SSE-KMS, TLS-only bucket whose objects expire after ``retention_days``, with
+        S3 server access logs to the log bucket whose policy is ``access_logs``."""
         d = self._deployment
         prod = d.is_production
         bucket = aws.s3.Bucket(
@@ -1001,8 +1056,81 @@ class Backups(pulumi.ComponentResource):
             rules=lifecycle_rules(retention_days),
             opts=child(self, provider=provider, depends_on=[versioning]),
         )
+        aws.s3.BucketLogging(
+            f"{name}-logging",
+            bucket=bucket.id,
+            target_bucket=access_logs.bucket,
+            target_prefix=f"{physical_name}/",
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=child(self, provider=provider),
+        )
         self._versionings[name] = versioning
         return bucket
+
+    def _access_log_bucket(
+        self, name: str, physical_name: str, source_bucket: str, provider: aws.Provider | None = None
+    ) -> aws.s3.BucketPolicy:
+        """The server-access-log bucket of ``source_bucket`` (same region): private, SSE-S3 (S3 delivers
+        access logs to SSE-S3 buckets only), versioned, TLS-only, logs expire after ``ACCESS_LOG_DAYS``.
+        Returns its bucket policy, which admits S3 log delivery for ``source_bucket`` only."""
+        d = self._deployment
+        log_bucket = aws.s3.Bucket(
+            name,
+            bucket=physical_name,
+            force_destroy=not d.is_production,
+            tags=d.tags(purpose=ACCESS_LOG_PURPOSE, Name=physical_name),
+            opts=child(self, provider=provider),
+        )
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-pab",
+            bucket=log_bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child(self, provider=provider),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=log_bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child(self, provider=provider),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-sse",
+            bucket=log_bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child(self, provider=provider),
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=log_bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child(self, provider=provider),
+        )
+        everything: aws.s3.BucketLifecycleConfigurationRuleFilterArgsDict = {"prefix": ""}
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=log_bucket.id,
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": everything,
+                    "expiration": {"days": ACCESS_LOG_DAYS},
+                    "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_VERSION_DAYS},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
+                }
+            ],
+            opts=child(self, provider=provider, depends_on=[versioning]),
+        )
+        return aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=log_bucket.id,
+            policy=access_log_bucket_policy(d, physical_name, source_bucket),
+            # S3 rejects concurrent changes to a bucket's policy and its public access block.
+            opts=child(self, provider=provider, depends_on=[public_access_block]),
+        )
 
     def _replicate(
         self, name: str, source: aws.s3.Bucket, source_key: aws.kms.Key, retention_days: int, region: str
@@ -1019,8 +1147,17 @@ class Backups(pulumi.ComponentResource):
             provider,
         )
         replica_name = replica_bucket_name(d, region)
+        replica_logs = self._access_log_bucket(
+            f"{name}-replica-access-logs", access_log_bucket_name(d, region), replica_name, provider
+        )
         replica = self._bucket(
-            f"{name}-replica", replica_name, "backups-replica", replica_key, retention_days, provider
+            f"{name}-replica",
+            replica_name,
+            "backups-replica",
+            replica_key,
+            retention_days,
+            replica_logs,
+            provider,
         )
         self.replica_bucket_name = replica.bucket
 

@@ -39,6 +39,7 @@ OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 KMS_KEY = "aws:kms/key:Key"
 KMS_ALIAS = "aws:kms/alias:Alias"
 PROVIDER = "pulumi:providers:aws"
@@ -257,6 +258,90 @@ def test_lifecycle_follows_the_configured_retention() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# S3 server access logs (CKV_AWS_18)
+
+
+def _access_logs_of(ev: Evaluation, source: RecordedResource, log_name: str) -> RecordedResource:
+    log_bucket = ev.one(BUCKET, log_name)
+    logging = companion(ev, BUCKET_LOGGING, source)
+    # The target is the log bucket (through its policy: logging starts once delivery is allowed).
+    assert logging.property_dependencies["targetBucket"] == [companion(ev, BUCKET_POLICY, log_bucket).urn]
+    assert logging.inputs["targetBucket"] == log_bucket.inputs["bucket"]
+    assert logging.inputs["targetPrefix"] == f"{source.inputs['bucket']}/"
+    assert logging.inputs["targetObjectKeyFormat"] == {
+        "partitionedPrefix": {"partitionDateSource": "EventTime"}
+    }
+    return log_bucket
+
+
+def _assert_access_log_bucket(
+    ev: Evaluation, log_bucket: RecordedResource, source_name: str, stack: str
+) -> None:
+    prod = stack == "production"
+    assert log_bucket.inputs["tags"]["purpose"] == "s3-access-logs"
+    assert log_bucket.inputs["forceDestroy"] is (not prod)
+    assert companion(ev, VERSIONING, log_bucket).inputs["versioningConfiguration"] == {"status": "Enabled"}
+    pab = companion(ev, PAB, log_bucket).inputs
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert [pab[f] for f in flags] == [True, True, True, True]
+    assert companion(ev, OWNERSHIP, log_bucket).inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    # S3 delivers server access logs only to SSE-S3 buckets.
+    assert companion(ev, SSE, log_bucket).inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+    ]
+    assert _lifecycle(ev, log_bucket) == {
+        "expire-access-logs": {
+            "id": "expire-access-logs",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"days": 365},
+            "noncurrentVersionExpiration": {"noncurrentDays": 7},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+        }
+    }
+    log_arn = f"arn:aws:s3:::{log_bucket.inputs['bucket']}"
+    assert statements(companion(ev, BUCKET_POLICY, log_bucket)) == [
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{log_arn}/{source_name}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source_name}"},
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            },
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [log_arn, f"{log_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_backup_bucket_access_is_logged_to_a_log_bucket_in_its_region(stack: str) -> None:
+    ev, backups = isolated(stack, False)
+    log_bucket = _access_logs_of(ev, primary_bucket(ev), "backups-access-logs")
+    assert log_bucket.inputs["bucket"] == f"{prefix(stack)}-s3logs-{ACCOUNT}" == backups.access_log_bucket
+    assert log_bucket.provider == primary_bucket(ev).provider
+    _assert_access_log_bucket(ev, log_bucket, bucket_name(stack), stack)
+
+
+def test_replica_bucket_access_is_logged_in_the_copy_region() -> None:
+    ev, _ = isolated("production", False)
+    replica = ev.one(BUCKET, "backups-replica")
+    log_bucket = _access_logs_of(ev, replica, "backups-replica-access-logs")
+    assert log_bucket.inputs["bucket"] == f"{prefix('production')}-s3logs-{ACCOUNT}-us-east-2"
+    assert log_bucket.provider == replica.provider != primary_bucket(ev).provider
+    _assert_access_log_bucket(ev, log_bucket, f"{bucket_name('production')}-us-east-2", "production")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Cross-region copy
 
 
@@ -264,7 +349,9 @@ def test_staging_has_no_copy_at_all() -> None:
     ev, backups = isolated("staging", True)
     assert ev.of_type(PROVIDER) == []
     assert ev.of_type(REPLICATION) == []
-    assert len(ev.of_type(BUCKET)) == 1 and len(ev.of_type(KMS_KEY)) == 2  # + the fake secrets key
+    # The backup bucket and its access-log bucket; the backups key + the fake secrets key.
+    assert [b.name for b in ev.of_type(BUCKET)] == ["backups-access-logs", "backups-bucket"]
+    assert len(ev.of_type(KMS_KEY)) == 2
     assert replica_resources(ev) == []
     assert [r for r in ev.resources if (r.inputs.get("tags") or {}).get("purpose") == "backups-replica"] == []
     assert backups.replica_bucket_name is None and backups.replica_region is None
@@ -291,6 +378,14 @@ def test_production_copies_to_the_copy_region_through_its_own_provider() -> None
         "backups-replica-sse",
         "backups-replica-policy",
         "backups-replica-lifecycle",
+        "backups-replica-logging",
+        "backups-replica-access-logs",
+        "backups-replica-access-logs-pab",
+        "backups-replica-access-logs-ownership",
+        "backups-replica-access-logs-sse",
+        "backups-replica-access-logs-versioning",
+        "backups-replica-access-logs-lifecycle",
+        "backups-replica-access-logs-policy",
     }
     assert replica.inputs["bucket"] == f"{bucket_name('production')}-us-east-2"
     assert replica.inputs["tags"]["purpose"] == "backups-replica"
