@@ -352,12 +352,10 @@ class Skip:
     justification: str
     stacks: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
-    gap: bool = False  # a real gap reported to its owner, tolerated until fixed (printed on every run)
-    owner: str = ""
 
     @property
     def is_global(self) -> bool:
-        return not self.stacks and not self.resources and not self.gap
+        return not self.stacks and not self.resources
 
     def matches(self, finding: Finding) -> bool:
         stack = Path(finding.file).name.split(".", 1)[0]
@@ -368,25 +366,36 @@ class Skip:
         )
 
 
+SKIP_KEYS = frozenset({"id", "why", "stacks", "resources"})
+
+
 def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
-    """Reviewed skips (``skips:``) and reported gaps (``gaps:``); every entry needs a one-line ``why``."""
+    """The one reviewed list (``skips:``); every entry needs a one-line ``why``. Nothing else is tolerated:
+    a failure is either fixed or skipped here with its justification (there is no list of known gaps)."""
     raw = yaml.safe_load(path.read_text()) or {}
-    entries = [(e, False) for e in raw.get("skips") or []] + [(e, True) for e in raw.get("gaps") or []]
+    if not isinstance(raw, dict) or set(raw) - {"skips"}:
+        extra = ", ".join(sorted(set(raw) - {"skips"})) if isinstance(raw, dict) else type(raw).__name__
+        raise ValueError(
+            f"{path.name}: only a 'skips:' list is allowed (found {extra}); fix a failure or skip it there "
+            "with a one-line 'why'"
+        )
     skips = []
-    for entry, gap in entries:
+    for entry in raw.get("skips") or []:
+        unknown = set(entry) - SKIP_KEYS
+        if unknown:
+            raise ValueError(
+                f"{path.name}: {entry.get('id')} has unknown key(s) {', '.join(sorted(unknown))} "
+                f"(allowed: {', '.join(sorted(SKIP_KEYS))})"
+            )
         why = str(entry.get("why", "")).strip()
         if not why or "\n" in why:
             raise ValueError(f"{path.name}: {entry.get('id')} needs a one-line justification ('why')")
-        if gap and not entry.get("owner"):
-            raise ValueError(f"{path.name}: gap {entry.get('id')} needs the owner it was reported to")
         skips.append(
             Skip(
                 str(entry["id"]),
                 why,
                 tuple(entry.get("stacks") or ()),
                 tuple(entry.get("resources") or ()),
-                gap,
-                str(entry.get("owner", "")),
             )
         )
     return skips
@@ -462,15 +471,14 @@ def run_checkov(
 
 @dataclass
 class Verdict:
-    failed: list[Finding]
+    failed: list[Finding]  # every failure no reviewed skip covers: the run fails
     skipped: list[tuple[Finding, Skip]]
-    gaps: list[tuple[Finding, Skip]]
-    stale: list[Skip]  # scoped skips and gaps that matched nothing: remove them
+    stale: list[Skip]  # scoped skips that matched nothing: remove them
 
 
 def classify(result: CheckovResult, skips: Sequence[Skip]) -> Verdict:
     scoped = [s for s in skips if not s.is_global]
-    verdict = Verdict([], [], [], [])
+    verdict = Verdict([], [], [])
     used: set[int] = set()
     for finding in result.failed:
         match = next(((i, s) for i, s in enumerate(scoped) if s.matches(finding)), None)
@@ -478,7 +486,7 @@ def classify(result: CheckovResult, skips: Sequence[Skip]) -> Verdict:
             verdict.failed.append(finding)
             continue
         used.add(match[0])
-        (verdict.gaps if match[1].gap else verdict.skipped).append((finding, match[1]))
+        verdict.skipped.append((finding, match[1]))
     verdict.stale = [s for i, s in enumerate(scoped) if i not in used]
     return verdict
 
@@ -496,15 +504,10 @@ def main(argv: list[str] | None = None) -> int:
     verdict = classify(result, skips)
     print(
         f"checkov {CHECKOV_VERSION}: {result.passed} passed, {len(verdict.failed)} failed, "
-        f"{result.skipped + len(verdict.skipped)} skipped (reviewed list), {len(verdict.gaps)} known gaps"
+        f"{result.skipped + len(verdict.skipped)} skipped (reviewed list)"
     )
     globally = [s.check_id for s in skips if s.is_global]
     print(f"skipped everywhere ({Path(args.skips).name}): {', '.join(globally) or 'none'}")
-    for finding, skip in sorted(verdict.gaps, key=lambda g: (g[0].check_id, g[0].resource)):
-        print(
-            f"  KNOWN GAP {finding.check_id} {finding.resource} ({finding.file}) -> {skip.owner}: "
-            f"{skip.justification}"
-        )
     for finding in sorted(verdict.failed, key=lambda f: (f.check_id, f.resource)):
         print(f"  FAILED {finding.check_id} {finding.resource} ({finding.file}): {finding.name}")
     for skip in verdict.stale:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pulumi_aws as aws
 import pytest
+import yaml
 
 from preflight import terraform
 from preflight.engine import Evaluation, run_program
@@ -119,7 +120,33 @@ def test_skip_list_is_reviewed() -> None:
     keys = [(s.check_id, s.stacks, s.resources) for s in skips]
     assert len(set(keys)) == len(keys)
     assert all(s.check_id.startswith(("CKV_", "CKV2_")) and s.justification for s in skips)
-    assert all(s.owner for s in skips if s.gap)
+    assert all("\n" not in s.justification for s in skips)
+    # One list only: checkov/skips.yaml holds `skips:` and nothing else (no tolerated "known gaps").
+    assert set(yaml.safe_load(terraform.SKIPS_FILE.read_text())) == {"skips"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "skips: []\ngaps:\n  - {id: CKV_AWS_18, owner: x, why: later}\n",
+            "skips.yaml: only a 'skips:' list is allowed (found gaps); fix a failure or skip it there "
+            "with a one-line 'why'",
+        ),
+        (
+            "skips:\n  - {id: CKV_AWS_18, owner: x, why: later}\n",
+            "skips.yaml: CKV_AWS_18 has unknown key(s) owner (allowed: id, resources, stacks, why)",
+        ),
+        ("skips:\n  - {id: CKV_AWS_18}\n", "skips.yaml: CKV_AWS_18 needs a one-line justification ('why')"),
+    ],
+    ids=["gaps-section", "owner-key", "no-why"],
+)
+def test_skip_list_refuses_anything_but_reviewed_skips(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "skips.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as raised:
+        terraform.load_skips(path)
+    assert str(raised.value) == message
 
 
 def _rds_program() -> None:
@@ -152,19 +179,41 @@ def test_checkov_fails_the_bad_resource_and_passes_the_fixed_one(tmp_path: Path)
     assert ("CKV2_AWS_6", "aws_s3_bucket.backups") in passed  # connected through the reference
 
 
-def test_scoped_skips_gaps_and_stale_entries() -> None:
+def test_scoped_skips_and_stale_entries() -> None:
     rds = terraform.Finding("CKV_AWS_157", "aws_db_instance.pg", "multi-AZ", "/staging.tfplan.json")
     rds_prod = terraform.Finding("CKV_AWS_157", "aws_db_instance.pg", "multi-AZ", "/production.tfplan.json")
-    logs = terraform.Finding("CKV_AWS_158", "aws_cloudwatch_log_group.a", "kms", "/production.tfplan.json")
+    logs = terraform.Finding("CKV_AWS_18", "aws_s3_bucket.logs", "access logs", "/production.tfplan.json")
+    other = terraform.Finding("CKV_AWS_158", "aws_cloudwatch_log_group.a", "kms", "/production.tfplan.json")
     skips = [
         terraform.Skip("CKV_AWS_157", "staging is single-AZ", stacks=("staging",)),
-        terraform.Skip(
-            "CKV_AWS_158", "no kms", resources=("aws_cloudwatch_log_group.a",), gap=True, owner="x"
-        ),
-        terraform.Skip("CKV_AWS_18", "never fails here", resources=("aws_s3_bucket.b",)),
+        terraform.Skip("CKV_AWS_18", "a log bucket", resources=("aws_s3_bucket.logs",)),
+        terraform.Skip("CKV_AWS_144", "never fails here", resources=("aws_s3_bucket.b",)),
     ]
-    verdict = terraform.classify(terraform.CheckovResult(0, [rds, rds_prod, logs], 0, 0), skips)
-    assert verdict.failed == [rds_prod]  # production is not covered by the staging-only skip
-    assert verdict.skipped == [(rds, skips[0])]
-    assert verdict.gaps == [(logs, skips[1])]
+    result = terraform.CheckovResult(0, [rds, rds_prod, logs, other], 0, 0)
+    verdict = terraform.classify(result, skips)
+    # Production is not covered by the staging-only skip, and nothing is tolerated outside the list.
+    assert verdict.failed == [rds_prod, other]
+    assert verdict.skipped == [(rds, skips[0]), (logs, skips[1])]
     assert verdict.stale == [skips[2]]
+
+
+def test_check_command_fails_on_a_failure_outside_the_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m preflight.terraform check`: exit 1 and a FAILED line for any failure not in the list."""
+    skips = tmp_path / "skips.yaml"
+    skips.write_text(
+        "skips:\n  - id: CKV_AWS_18\n    resources: [aws_s3_bucket.logs]\n    why: a log bucket\n"
+    )
+    found = [
+        terraform.Finding("CKV_AWS_18", "aws_s3_bucket.logs", "access logs", "/staging.tfplan.json"),
+        terraform.Finding("CKV_AWS_158", "aws_cloudwatch_log_group.a", "kms", "/staging.tfplan.json"),
+    ]
+    monkeypatch.setattr(terraform, "run_checkov", lambda *a, **k: terraform.CheckovResult(7, found, 0, 0))
+    assert terraform.main(["check", "staging.tfplan.json", "--skips", str(skips)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "checkov 3.3.30: 7 passed, 1 failed, 1 skipped (reviewed list)"
+    assert "  FAILED CKV_AWS_158 aws_cloudwatch_log_group.a (/staging.tfplan.json): kms" in out
+    assert "GAP" not in out
+    monkeypatch.setattr(terraform, "run_checkov", lambda *a, **k: terraform.CheckovResult(7, found[:1], 0, 0))
+    assert terraform.main(["check", "staging.tfplan.json", "--skips", str(skips)]) == 0
