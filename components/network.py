@@ -416,24 +416,16 @@ class Network(pulumi.ComponentResource):
         """S3 gateway endpoint on the private route tables; interface endpoints (private DNS) in the private
         subnets behind a security group that admits 443 from the app security group only."""
         prefix = d.prefix
-        endpoint_sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg",
-            name=f"{prefix}-vpc-endpoints",
-            description=f"VPC interface endpoints of {prefix}: 443 from the app security group only",
+        endpoint_sg = app_only_security_group(
+            f"{name}-endpoints",
+            d,
+            label="vpc-endpoints",
+            what="VPC interface endpoints",
+            port=HTTPS_PORT,
+            rule_description="HTTPS from the ECS tasks to the AWS APIs",
             vpc_id=vpc.id,
-            tags=d.tags(Name=f"{prefix}-vpc-endpoints"),
-            opts=child(self),
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoints-from-app",
-            security_group_id=endpoint_sg.id,
-            referenced_security_group_id=app_sg.id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description="HTTPS from the ECS tasks to the AWS APIs",
-            tags=d.tags(Name=f"{prefix}-vpc-endpoints-from-app"),
-            opts=child(self),
+            app_security_group_id=app_sg.id,
+            parent=self,
         )
         for service in GATEWAY_ENDPOINTS:
             endpoint = aws.ec2.VpcEndpoint(
@@ -460,3 +452,39 @@ class Network(pulumi.ComponentResource):
                 opts=child(self),
             )
             self.vpc_endpoint_ids[service] = endpoint.id
+
+
+def app_only_security_group(
+    name: str,
+    d: Deployment,
+    *,
+    label: str,
+    what: str,
+    port: int,
+    rule_description: str,
+    vpc_id: pulumi.Input[str],
+    app_security_group_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A security group (``<name>-sg``, ``<prefix>-<label>``) admitting ``port`` only from the app tasks'
+    group (``<name>-from-app``): no CIDR ingress at all. Used by the data stores and the VPC endpoints."""
+    sg = aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        name=f"{d.prefix}-{label}",
+        description=f"{what} of {d.prefix}: {port} from the app security group only",
+        vpc_id=vpc_id,
+        tags=d.tags(Name=f"{d.prefix}-{label}"),
+        opts=child(parent),
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-from-app",
+        security_group_id=sg.id,
+        referenced_security_group_id=app_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=rule_description,
+        tags=d.tags(Name=f"{d.prefix}-{label}-from-app"),
+        opts=child(parent),
+    )
+    return sg

@@ -34,6 +34,7 @@ import pulumi_random as random
 
 from .common import Deployment, assume_role_policy, child, require
 from .config import LOG_RETENTION_DAYS, PostgresConfig
+from .network import app_only_security_group
 from .secrets import kms_key, named_secret, service_key_policy
 
 COMPONENT = "Postgres"
@@ -154,26 +155,18 @@ class Postgres(pulumi.ComponentResource):
         )
         self.kms_key_arn = key.arn
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=f"{d.prefix}-postgres",
-            description=f"PostgreSQL of {d.prefix}: 5432 from the app security group only",
+        sg = app_only_security_group(
+            name,
+            d,
+            label="postgres",
+            what="PostgreSQL",
+            port=PORT,
+            rule_description="PostgreSQL from the ECS tasks",
             vpc_id=args.vpc_id,
-            tags=d.tags(Name=f"{d.prefix}-postgres"),
-            opts=child(self),
+            app_security_group_id=args.app_security_group_id,
+            parent=self,
         )
         self.security_group_id = sg.id
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-app",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.app_security_group_id,
-            ip_protocol="tcp",
-            from_port=PORT,
-            to_port=PORT,
-            description="PostgreSQL from the ECS tasks",
-            tags=d.tags(Name=f"{d.prefix}-postgres-from-app"),
-            opts=child(self),
-        )
 
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",

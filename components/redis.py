@@ -25,6 +25,7 @@ import pulumi_random as random
 
 from .common import Deployment, child, require
 from .config import LOG_RETENTION_DAYS, RedisConfig
+from .network import app_only_security_group
 from .secrets import kms_key, named_secret, service_key_policy
 
 COMPONENT = "Redis"
@@ -131,26 +132,18 @@ class Redis(pulumi.ComponentResource):
         )
         self.kms_key_arn = key.arn
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=f"{d.prefix}-redis",
-            description=f"Redis of {d.prefix}: 6379 from the app security group only",
+        sg = app_only_security_group(
+            name,
+            d,
+            label="redis",
+            what="Redis",
+            port=PORT,
+            rule_description="Redis (TLS) from the ECS tasks",
             vpc_id=args.vpc_id,
-            tags=d.tags(Name=f"{d.prefix}-redis"),
-            opts=child(self),
+            app_security_group_id=args.app_security_group_id,
+            parent=self,
         )
         self.security_group_id = sg.id
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-app",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.app_security_group_id,
-            ip_protocol="tcp",
-            from_port=PORT,
-            to_port=PORT,
-            description="Redis (TLS) from the ECS tasks",
-            tags=d.tags(Name=f"{d.prefix}-redis-from-app"),
-            opts=child(self),
-        )
 
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
