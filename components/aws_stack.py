@@ -53,32 +53,19 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     app_secrets = AppSecrets(
         "app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names)
     )
-    postgres = Postgres(
-        "postgres",
-        PostgresArgs(
-            deployment=deployment,
-            config=cfg.postgres,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.private_subnet_ids,
-            app_security_group_id=network.app_security_group_id,
-            secrets_kms_key_arn=app_secrets.kms_key_arn,
-            log_kms_key_arn=network.logs_kms_key_arn,
-            log_retention_days=cfg.effective_log_retention_days,
-        ),
-    )
-    redis = Redis(
-        "redis",
-        RedisArgs(
-            deployment=deployment,
-            config=cfg.redis,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.private_subnet_ids,
-            app_security_group_id=network.app_security_group_id,
-            secrets_kms_key_arn=app_secrets.kms_key_arn,
-            log_kms_key_arn=network.logs_kms_key_arn,
-            log_retention_days=cfg.effective_log_retention_days,
-        ),
-    )
+    # Both data stores: private subnets, reachable from the app tasks only, connection secret under the
+    # AppSecrets key (tasks decrypt every secret with one key), logs under the stack's logs key.
+    data_store_common: dict[str, Any] = {
+        "deployment": deployment,
+        "vpc_id": network.vpc_id,
+        "subnet_ids": network.private_subnet_ids,
+        "app_security_group_id": network.app_security_group_id,
+        "secrets_kms_key_arn": app_secrets.kms_key_arn,
+        "log_kms_key_arn": network.logs_kms_key_arn,
+        "log_retention_days": cfg.effective_log_retention_days,
+    }
+    postgres = Postgres("postgres", PostgresArgs(**data_store_common, config=cfg.postgres))
+    redis = Redis("redis", RedisArgs(**data_store_common, config=cfg.redis))
 
     # -- edge origin (issue 6): validated certificate, Cloudflare ranges and origin secret for the ALB --
     origin = EdgeOrigin(
