@@ -1,5 +1,5 @@
 """saas-backend: reads the stack's typed config once, composes the components for the stack's platform
-(AWS + Cloudflare: components/aws_stack.py; local Docker: components/local/stack.py) and exports outputs."""
+(AWS + Cloudflare: components/aws/stack.py; local Docker: components/local/stack.py) and exports outputs."""
 
 import pulumi
 
@@ -14,7 +14,7 @@ except ConfigError as error:
 if cfg.platform == "docker":
     from components.local.stack import deploy
 else:
-    from components.aws_stack import deploy
+    from components.aws.stack import deploy
 
 try:
     outputs = deploy(cfg)

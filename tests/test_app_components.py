@@ -15,20 +15,16 @@ import pulumi
 import pytest
 
 from components.app_env import AppEnvironment, build_app_environment, covered_by
-from components.cluster import (
+from components.aws.cluster import (
     KEEP_IMAGES,
     BuiltImage,
     BuiltImageArgs,
     Cluster,
     ClusterArgs,
-    context_digest,
-    image_tag,
 )
-from components.common import Deployment
-from components.config import ImageSource, StackConfig, TaskSize, load, looks_secret
-from components.load_balancer import TLS_POLICY, LoadBalancer, LoadBalancerArgs, aws_name
-from components.observability import Observability, ObservabilityArgs
-from components.services import (
+from components.aws.load_balancer import TLS_POLICY, LoadBalancer, LoadBalancerArgs, aws_name
+from components.aws.observability import Observability, ObservabilityArgs
+from components.aws.services import (
     ApiService,
     ApiServiceArgs,
     SchedulerService,
@@ -36,6 +32,9 @@ from components.services import (
     WorkerService,
     WorkerServiceArgs,
 )
+from components.common import Deployment
+from components.config import ImageSource, StackConfig, TaskSize, load, looks_secret
+from components.images import context_digest, image_tag
 from preflight.engine import Evaluation, run_program
 from preflight.model import SECRET_SIG, UNKNOWN
 from preflight.stackfile import REPO_ROOT, load_stack_config

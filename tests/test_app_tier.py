@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from components.app_env import covered_by
-from components.cluster import image_tag
 from components.config import looks_secret
+from components.images import image_tag
 from preflight import mocks
 from preflight.engine import Evaluation, evaluate
 from preflight.model import UNKNOWN
@@ -313,7 +313,7 @@ def test_alb_listeners_and_flags(stack: Evaluation) -> None:
 
 
 def stack_origin_header() -> str:
-    from components.edge import ORIGIN_HEADER_NAME
+    from components.aws.edge import ORIGIN_HEADER_NAME
 
     return ORIGIN_HEADER_NAME
 

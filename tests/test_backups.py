@@ -18,8 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import backups as backups_module
-from components.backups import Backups, BackupsArgs
+from components.aws import backups as backups_module
+from components.aws.backups import Backups, BackupsArgs
 from components.common import Deployment
 from components.config import StackConfig, load
 from policies.saas_guardrails.ecs import is_secret_name

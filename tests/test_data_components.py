@@ -10,12 +10,12 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.aws.network import Network, NetworkArgs, subnet_cidrs
+from components.aws.postgres import Postgres, PostgresArgs, database_url
+from components.aws.redis import Redis, RedisArgs, redis_url
+from components.aws.secrets import AppSecrets, AppSecretsArgs
 from components.common import Deployment
 from components.config import PostgresConfig, RedisConfig
-from components.network import Network, NetworkArgs, subnet_cidrs
-from components.postgres import Postgres, PostgresArgs, database_url
-from components.redis import Redis, RedisArgs, redis_url
-from components.secrets import AppSecrets, AppSecretsArgs
 from preflight.engine import Evaluation, run_program
 
 STAGING = Deployment("acme", "staging", "us-west-2", "123456789012")

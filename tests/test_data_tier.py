@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.postgres import ECS_SECRETS as DATABASE_ECS_SECRETS
-from components.redis import ECS_SECRETS as REDIS_ECS_SECRETS
-from components.secrets import GENERATED, UNSET_PREFIX
+from components.aws.postgres import ECS_SECRETS as DATABASE_ECS_SECRETS
+from components.aws.redis import ECS_SECRETS as REDIS_ECS_SECRETS
+from components.aws.secrets import GENERATED, UNSET_PREFIX
 from preflight.engine import Evaluation, evaluate
 from preflight.model import SECRET_SIG, SECRET_SIG_VALUE, UNKNOWN, RecordedResource
 from preflight.stackfile import REPO_ROOT

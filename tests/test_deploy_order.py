@@ -3,7 +3,7 @@
 The app services start tasks that read Secrets Manager values at start-up (DATABASE and REDIS hold the
 RDS / ElastiCache addresses); the task definitions name those secrets by literal ARN, so the order has to
 come from a real data dependency: each service's ``triggers`` map holds the version id of every secret its
-tasks read (components/services.py).
+tasks read (components/aws/services.py).
 """
 
 from __future__ import annotations

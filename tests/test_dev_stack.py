@@ -17,11 +17,11 @@ import pytest
 
 import preflight.mocks
 from components.app_env import build_app_environment
+from components.aws.postgres import ECS_SECRETS as DATABASE_ECS_SECRETS
+from components.aws.redis import ECS_SECRETS as REDIS_ECS_SECRETS
+from components.aws.secrets import GENERATED
 from components.config import load
 from components.local.app import LocalSchedulerArgs, LocalServiceArgs
-from components.postgres import ECS_SECRETS as DATABASE_ECS_SECRETS
-from components.redis import ECS_SECRETS as REDIS_ECS_SECRETS
-from components.secrets import GENERATED
 from preflight.analyzer import run_policy_pack
 from preflight.engine import Evaluation, evaluate
 from preflight.model import SECRET_SIG, UNKNOWN, RecordedResource

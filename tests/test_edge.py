@@ -7,8 +7,8 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.aws.edge import ORIGIN_HEADER_NAME, Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
 from components.common import Deployment
-from components.edge import ORIGIN_HEADER_NAME, Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
 from components.ratelimit import PLAN_LIMITS, RateLimitError, RequestedLimit, translate, translate_all
 from preflight import mocks
 from preflight.engine import Evaluation, reset_runtime, run_program

@@ -24,7 +24,7 @@ import pulumi_random as random
 from ..app_env import build_app_environment
 from ..common import Deployment, child, require
 from ..config import ImageSource, StackConfig
-from ..secrets import GENERATED, GENERATED_BYTES, reserved_names
+from ..specs import GENERATED, GENERATED_BYTES, reserved_names
 from .common import (
     RESTART,
     STOP_GRACE_SECONDS,

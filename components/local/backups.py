@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from ..backups import BACKUP_PREFIX, IMAGE_CONTEXT, IMAGE_REPOSITORY
 from ..common import Deployment, child, require
 from ..config import BackupsConfig
+from ..specs import BACKUP_IMAGE_CONTEXT as IMAGE_CONTEXT
+from ..specs import BACKUP_IMAGE_REPOSITORY as IMAGE_REPOSITORY
+from ..specs import BACKUP_PREFIX
 from .common import RESTART, STOP_GRACE_SECONDS, built_image, env_list, labels, network_attachment
 from .data import LocalObjectStore, LocalPostgres
 from .network import LocalNetwork

@@ -9,9 +9,9 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from ..cluster import image_tag
 from ..common import Deployment, child, require
 from ..config import StackConfig
+from ..images import image_tag
 
 # A local deployment has no AWS account or region; names come from the same prefix (`<app>-dev`).
 LOCAL_ACCOUNT = "local"
@@ -106,8 +106,8 @@ def built_image_name(
     build_args: Mapping[str, str] | None = None,
 ) -> str:
     """``<prefix>/<repository>:sha-<content hash>``: the content-hash tag the AWS stacks give their ECR images
-    (``cluster.image_tag``), so a changed build context renames the image, which rebuilds it and replaces
-    the containers that run it."""
+    (``components.images.image_tag``), so a changed build context renames the image, which rebuilds it
+    and replaces the containers that run it."""
     tag = image_tag(context, dockerfile=dockerfile, platform="local", build_args=build_args)
     return f"{d.prefix}/{repository}:{tag}"
 

@@ -1,6 +1,7 @@
 """The dev stack's data services as containers: PostgreSQL, Redis and MinIO (S3-compatible, for the dumps).
 
-Each mirrors its AWS counterpart's interface (``components/postgres.py``, ``components/redis.py``): a plain
+Each mirrors its AWS counterpart's interface (``components/aws/postgres.py``, ``components/aws/redis.py``):
+a plain
 ``env`` dict with the same variable names for the app (``DATABASE_PORT``, ..., ``REDIS_TLS``) and, where the
 AWS component hands ECS ``{"name", "valueFrom"}`` references, ``secret_env``: the same names with the local
 values (Pulumi secrets), built from the AWS component's own name -> secret-key mapping (``ECS_SECRETS``).
@@ -21,11 +22,10 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from .. import postgres as aws_postgres
-from .. import redis as aws_redis
-from ..backups import NONCURRENT_VERSION_DAYS
+from .. import specs
 from ..common import Deployment, child, require
 from ..config import PostgresConfig, RedisConfig
+from ..specs import NONCURRENT_VERSION_DAYS
 from .common import (
     HEALTHY_TIMEOUT_SECONDS,
     LOOPBACK,
@@ -114,7 +114,7 @@ class LocalPostgres(pulumi.ComponentResource):
         super().__init__("saas:local:Postgres", name, None, opts)
         d, cfg = args.deployment, args.config
         self.host = "postgres"
-        self.port = aws_postgres.PORT
+        self.port = specs.POSTGRES_PORT
         self.database_name = cfg.database_name
         self.username = cfg.username
         self.container_name = f"{d.prefix}-postgres"
@@ -126,9 +126,9 @@ class LocalPostgres(pulumi.ComponentResource):
         )
         password = random.RandomPassword(
             f"{name}-password",
-            length=aws_postgres.PASSWORD_LENGTH,
+            length=specs.POSTGRES_PASSWORD_LENGTH,
             special=True,
-            override_special=aws_postgres.PASSWORD_SPECIALS,
+            override_special=specs.POSTGRES_PASSWORD_SPECIALS,
             min_lower=1,
             min_upper=1,
             min_numeric=1,
@@ -161,7 +161,7 @@ class LocalPostgres(pulumi.ComponentResource):
         username, dbname, host, port = cfg.username, cfg.database_name, self.host, self.port
         url = self.password.apply(lambda p: local_database_url(username, p, host, port, dbname))
         self.secret_env: dict[str, pulumi.Input[str]] = _by_ecs_name(
-            aws_postgres.ECS_SECRETS, {"url": url, "host": host, "password": self.password}
+            specs.POSTGRES_ECS_SECRETS, {"url": url, "host": host, "password": self.password}
         )
         self.env = {
             "DATABASE_PORT": str(port),
@@ -210,12 +210,12 @@ class LocalRedis(pulumi.ComponentResource):
         super().__init__("saas:local:Redis", name, None, opts)
         d, cfg = args.deployment, args.config
         self.host = "redis"
-        self.port = aws_redis.PORT
+        self.port = specs.REDIS_PORT
         self.container_name = f"{d.prefix}-redis"
         self.image = f"redis:{cfg.engine_version.split('.')[0]}-alpine"
         self.server_command = (
             'exec docker-entrypoint.sh redis-server --requirepass "$REDISCLI_AUTH" '
-            f"--maxmemory {REDIS_MAXMEMORY} --maxmemory-policy {aws_redis.MAXMEMORY_POLICY}"
+            f"--maxmemory {REDIS_MAXMEMORY} --maxmemory-policy {specs.REDIS_MAXMEMORY_POLICY}"
         )
 
         image = pulled_image(f"{name}-image", self.image, self)
@@ -224,7 +224,7 @@ class LocalRedis(pulumi.ComponentResource):
         )
         token = random.RandomPassword(
             f"{name}-auth-token",
-            length=aws_redis.AUTH_TOKEN_LENGTH,
+            length=specs.REDIS_AUTH_TOKEN_LENGTH,
             special=False,
             min_lower=1,
             min_upper=1,
@@ -256,7 +256,7 @@ class LocalRedis(pulumi.ComponentResource):
         host, port, host_port = self.host, self.port, args.host_port
         url = self.auth_token.apply(lambda t: local_redis_url(t, host, port))
         self.secret_env: dict[str, pulumi.Input[str]] = _by_ecs_name(
-            aws_redis.ECS_SECRETS, {"url": url, "host": host, "authToken": self.auth_token}
+            specs.REDIS_ECS_SECRETS, {"url": url, "host": host, "authToken": self.auth_token}
         )
         self.env = {"REDIS_PORT": str(port), "REDIS_TLS": "false"}
         self.host_url = pulumi.Output.secret(
@@ -275,7 +275,7 @@ class LocalRedis(pulumi.ComponentResource):
 class LocalObjectStoreArgs:
     deployment: Deployment
     network: LocalNetwork
-    # The backups bucket (the AWS stacks' name, from `components.backups.bucket_name`).
+    # The backups bucket (the AWS stacks' name, from `components.aws.backups.bucket_name`).
     bucket: str
     # Days a dump is kept (backups.retentionDays): the bucket's lifecycle expires older objects.
     retention_days: int

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backups import bucket_name
 from ..config import StackConfig
-from ..services import MIGRATE_COMMAND
+from ..specs import MIGRATE_COMMAND
+from ..specs import backup_bucket_name as bucket_name
 from .app import (
     LocalAppSecrets,
     LocalAppSecretsArgs,

@@ -33,13 +33,14 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from .app_env import AppEnvironment
+from .. import specs
+from ..app_env import AppEnvironment
+from ..common import Deployment, assume_role_policy, child, require
+from ..config import FARGATE_SIZES, LOG_RETENTION_DAYS, TaskSize
 from .cluster import Cluster
-from .common import Deployment, assume_role_policy, child, require
-from .config import FARGATE_SIZES, LOG_RETENTION_DAYS, TaskSize
 from .load_balancer import LoadBalancer
 
-MIGRATE_COMMAND = ("npx", "prisma", "migrate", "deploy")
+MIGRATE_COMMAND = specs.MIGRATE_COMMAND
 TMP_VOLUME = "tmp"
 
 

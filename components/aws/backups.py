@@ -19,7 +19,7 @@ What it creates
     * **Copy (production only)**: an ``aws.Provider`` for ``backups.copyRegion`` and a replica bucket there
       (same settings, its own key, ``purpose=backups-replica``), S3 replication of every object, SSE-KMS
       objects included, delete markers replicated; a replication role limited to those two buckets/keys.
-    * **Image** ``images/pg-backup`` built with the cluster's :class:`~components.cluster.BuiltImage`
+    * **Image** ``images/pg-backup`` built with the cluster's :class:`~components.aws.cluster.BuiltImage`
       (``PG_MAJOR`` = the RDS major version) into ``<prefix>/pg-backup`` with an immutable content tag.
     * **Task definitions** ``<prefix>-backup`` (MODE backup, role tag ``backup``: it streams, nothing on
       disk) and ``<prefix>-restore`` (MODE restore, role tag ``restore``: it downloads the dump into a task
@@ -57,19 +57,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .. import specs
+from ..common import Deployment, assume_role_policy, child, policy_json, require
+from ..config import LOG_RETENTION_DAYS, BackupsConfig
 from .cluster import CPU_ARCHITECTURES, BuiltImage, BuiltImageArgs
-from .common import Deployment, assume_role_policy, child, policy_json, require
-from .config import LOG_RETENTION_DAYS, BackupsConfig
 
 COMPONENT = "Backups"
 CONTAINER = "pg-backup"
-# Key prefix of the dumps (the image's default): <prefix><database>/YYYY/MM/DD/<database>-<ts>.dump
-BACKUP_PREFIX = "postgres/"
-IMAGE_CONTEXT = "images/pg-backup"
-IMAGE_REPOSITORY = "pg-backup"
+BACKUP_PREFIX = specs.BACKUP_PREFIX
+IMAGE_CONTEXT = specs.BACKUP_IMAGE_CONTEXT
+IMAGE_REPOSITORY = specs.BACKUP_IMAGE_REPOSITORY
 IMAGE_PLATFORM = "linux/arm64"
 SSL_MODE = "require"
-NONCURRENT_VERSION_DAYS = 7
+NONCURRENT_VERSION_DAYS = specs.NONCURRENT_VERSION_DAYS
 ABORT_MULTIPART_DAYS = 1
 SCHEDULE_TIMEZONE = "UTC"
 RETRY_ATTEMPTS = 2
@@ -114,8 +114,7 @@ class BackupsArgs:
     log_retention_days: int = 14
 
 
-def bucket_name(d: Deployment) -> str:
-    return f"{d.prefix}-backups-{d.account_id}"
+bucket_name = specs.backup_bucket_name
 
 
 def replica_bucket_name(d: Deployment, region: str) -> str:

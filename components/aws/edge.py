@@ -20,8 +20,8 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
-from .common import Deployment, child, require
-from .ratelimit import PLAN_LIMITS, EdgeRateLimit, plan_limits
+from ..common import Deployment, child, require
+from ..ratelimit import PLAN_LIMITS, EdgeRateLimit, plan_limits
 
 ORIGIN_HEADER_NAME = "X-Origin-Verify"
 ORIGIN_SECRET_LENGTH = 48

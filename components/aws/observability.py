@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .common import Deployment, child, policy_json, require
+from ..common import Deployment, child, policy_json, require
 
 ALB_5XX_PERCENT = 5
 API_CPU_PERCENT = 85

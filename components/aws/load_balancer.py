@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .common import Deployment, child, require
+from ..common import Deployment, child, require
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ACCESS_LOG_PREFIX = "alb"
@@ -47,7 +47,7 @@ class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     app_security_group_id: pulumi.Input[str]
-    # Edge origin (components/edge.py): the validated certificate, Cloudflare's ranges, the origin header.
+    # Edge origin (components/aws/edge.py): the validated certificate, Cloudflare's ranges, the origin header.
     certificate_arn: pulumi.Input[str]
     cloudflare_ipv4: Sequence[str]
     cloudflare_ipv6: Sequence[str]

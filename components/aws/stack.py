@@ -1,29 +1,29 @@
-"""The AWS stacks (staging, production): compose the components in dependency order (docs/interfaces.md).
+"""The AWS stacks (staging, production): the components composed in dependency order (docs/interfaces.md).
 
-``__main__.py`` calls :func:`deploy` when ``cfg.platform == "aws"``; the local Docker stack has its twin in
-``components/local/stack.py``. Both return the stack outputs for ``__main__.py`` to export, and both let a
-component's one-line ``ValueError`` (an invalid input) reach ``__main__.py``, which stops the program with it.
+Twin of ``components/local/stack.py``; a component's one-line ``ValueError`` reaches ``__main__.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from .app_env import build_app_environment
+from ..app_env import build_app_environment
+from ..common import Deployment
+from ..config import StackConfig
+from ..ratelimit import stack_limits, translate_all
 from .backups import Backups, BackupsArgs
 from .cluster import Cluster, ClusterArgs
-from .common import Deployment
-from .config import StackConfig
 from .edge import Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
 from .load_balancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
 from .observability import Observability, ObservabilityArgs
 from .postgres import SECRET_KEY as DATABASE_SECRET
 from .postgres import Postgres, PostgresArgs
-from .ratelimit import stack_limits, translate_all
 from .redis import SECRET_KEY as REDIS_SECRET
 from .redis import Redis, RedisArgs
 from .secrets import AppSecrets, AppSecretsArgs
@@ -37,6 +37,24 @@ from .services import (
 )
 
 
+@dataclass(frozen=True)
+class _DataTier:
+    network: Network
+    app_secrets: AppSecrets
+    postgres: Postgres
+    redis: Redis
+
+
+@dataclass(frozen=True)
+class _AppTier:
+    cluster: Cluster
+    lb: LoadBalancer
+    api: ApiService
+    worker: WorkerService
+    scheduler: SchedulerService
+    observability: Observability
+
+
 def deploy(cfg: StackConfig) -> dict[str, Any]:
     """Create the stack on AWS + Cloudflare; return ``{output name: value}`` to export."""
     # Checked before any resource exists: a rate limit the Cloudflare plan cannot express stops the program
@@ -48,7 +66,15 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     identity = aws.get_caller_identity()
     deployment = Deployment.from_config(cfg, account_id=identity.account_id)
 
-    # -- data tier (issue 3) ---------------------------------------------------------------------------
+    data = _data_tier(cfg, deployment)
+    origin = _edge_origin(cfg, deployment)
+    app = _app_tier(cfg, deployment, data, origin)
+    edge = _edge(cfg, deployment, origin, app, edge_rate_limits.rules)
+    backups = _backups(cfg, deployment, data, app)
+    return _outputs(cfg, data, origin, app, edge, backups)
+
+
+def _data_tier(cfg: StackConfig, deployment: Deployment) -> _DataTier:
     network = Network("network", NetworkArgs.from_config(deployment, cfg.network))
     app_secrets = AppSecrets(
         "app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names)
@@ -66,16 +92,21 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     }
     postgres = Postgres("postgres", PostgresArgs(**data_store_common, config=cfg.postgres))
     redis = Redis("redis", RedisArgs(**data_store_common, config=cfg.redis))
+    return _DataTier(network, app_secrets, postgres, redis)
 
-    # -- edge origin (issue 6): validated certificate, Cloudflare ranges and origin secret for the ALB --
-    origin = EdgeOrigin(
+
+def _edge_origin(cfg: StackConfig, deployment: Deployment) -> EdgeOrigin:
+    """Validated certificate, Cloudflare ranges and origin secret for the ALB."""
+    return EdgeOrigin(
         "edge-origin",
         EdgeOriginArgs(
             deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=cfg.edge.zone_id
         ),
     )
 
-    # -- app tier (issue 4) ----------------------------------------------------------------------------
+
+def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin: EdgeOrigin) -> _AppTier:
+    network, app_secrets, postgres, redis = data.network, data.app_secrets, data.postgres, data.redis
     # One environment for the three services: plain values in `environment`, secrets as literal ARNs.
     app_env = build_app_environment(
         cfg,
@@ -87,36 +118,8 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             app_secrets.secret_arn_patterns,
         ],
     )
-    cluster = Cluster(
-        "app",
-        ClusterArgs(
-            deployment=deployment,
-            sources={
-                "api": cfg.api.source,
-                "worker": cfg.worker.source,
-                "scheduler": cfg.scheduler.source,
-            },
-            secret_arn_patterns=app_env.secret_arn_patterns,
-            # Every app secret (DB, Redis, JWT, third-party) is encrypted with the AppSecrets key.
-            secret_kms_key_arns=[app_secrets.kms_key_arn],
-        ),
-    )
-    lb = LoadBalancer(
-        "api-lb",
-        LoadBalancerArgs(
-            deployment=deployment,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            app_security_group_id=network.app_security_group_id,
-            certificate_arn=origin.certificate_arn,
-            cloudflare_ipv4=origin.cloudflare_ipv4,
-            cloudflare_ipv6=origin.cloudflare_ipv6,
-            origin_header_name=origin.origin_header_name,
-            origin_secret=origin.origin_secret,
-            container_port=cfg.api.port,
-            health_check_path=cfg.api.health_check_path,
-        ),
-    )
+    cluster = _cluster(cfg, deployment, app_env.secret_arn_patterns, app_secrets)
+    lb = _load_balancer(cfg, deployment, network, origin)
     service_common = {
         "deployment": deployment,
         "cluster": cluster,
@@ -164,7 +167,60 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         "scheduler",
         SchedulerServiceArgs(**service_common, size=cfg.scheduler.size, command=cfg.scheduler.command),
     )
-    observability = Observability(
+    observability = _observability(cfg, deployment, data, cluster, lb, api, scheduler)
+    return _AppTier(cluster, lb, api, worker, scheduler, observability)
+
+
+def _cluster(
+    cfg: StackConfig, deployment: Deployment, secret_arn_patterns: Sequence[str], app_secrets: AppSecrets
+) -> Cluster:
+    return Cluster(
+        "app",
+        ClusterArgs(
+            deployment=deployment,
+            sources={
+                "api": cfg.api.source,
+                "worker": cfg.worker.source,
+                "scheduler": cfg.scheduler.source,
+            },
+            secret_arn_patterns=secret_arn_patterns,
+            # Every app secret (DB, Redis, JWT, third-party) is encrypted with the AppSecrets key.
+            secret_kms_key_arns=[app_secrets.kms_key_arn],
+        ),
+    )
+
+
+def _load_balancer(
+    cfg: StackConfig, deployment: Deployment, network: Network, origin: EdgeOrigin
+) -> LoadBalancer:
+    return LoadBalancer(
+        "api-lb",
+        LoadBalancerArgs(
+            deployment=deployment,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            app_security_group_id=network.app_security_group_id,
+            certificate_arn=origin.certificate_arn,
+            cloudflare_ipv4=origin.cloudflare_ipv4,
+            cloudflare_ipv6=origin.cloudflare_ipv6,
+            origin_header_name=origin.origin_header_name,
+            origin_secret=origin.origin_secret,
+            container_port=cfg.api.port,
+            health_check_path=cfg.api.health_check_path,
+        ),
+    )
+
+
+def _observability(
+    cfg: StackConfig,
+    deployment: Deployment,
+    data: _DataTier,
+    cluster: Cluster,
+    lb: LoadBalancer,
+    api: ApiService,
+    scheduler: SchedulerService,
+) -> Observability:
+    return Observability(
         "observability",
         ObservabilityArgs(
             deployment=deployment,
@@ -173,71 +229,80 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             scheduler_service_name=scheduler.service_name,
             alb_arn_suffix=lb.arn_suffix,
             target_group_arn_suffix=lb.target_group_arn_suffix,
-            db_instance_identifier=postgres.instance_identifier,
-            redis_cache_cluster_ids=redis.cache_cluster_ids,
+            db_instance_identifier=data.postgres.instance_identifier,
+            redis_cache_cluster_ids=data.redis.cache_cluster_ids,
             alert_email=cfg.alerts.email,
         ),
     )
 
-    # -- edge (issue 6) --------------------------------------------------------------------------------
-    # Proxied record -> ALB, zone TLS settings, WAF, rate limits (translated above), origin header.
-    edge = Edge(
+
+def _edge(
+    cfg: StackConfig, deployment: Deployment, origin: EdgeOrigin, app: _AppTier, rate_limits: Any
+) -> Edge:
+    """Proxied record -> ALB, zone TLS settings, WAF, rate limits (translated in deploy), origin header."""
+    return Edge(
         "edge",
         EdgeArgs(
             deployment=deployment,
             zone_id=origin.zone_id,
             hostname=cfg.api_hostname,
-            alb_dns_name=lb.dns_name,
+            alb_dns_name=app.lb.dns_name,
             plan=cfg.edge.plan,
-            rate_limits=edge_rate_limits.rules,
+            rate_limits=rate_limits,
             origin_header_name=origin.origin_header_name,
             origin_secret=origin.origin_secret,
         ),
     )
 
-    # -- backups (issue 5) -----------------------------------------------------------------------------
-    # Daily pg_dump to S3 (01:00 UTC), copy to backups.copyRegion in production, on-demand restore task.
-    backups = Backups(
+
+def _backups(cfg: StackConfig, deployment: Deployment, data: _DataTier, app: _AppTier) -> Backups:
+    """Daily pg_dump to S3 (01:00 UTC), copy to backups.copyRegion in production, on-demand restore task."""
+    return Backups(
         "backups",
         BackupsArgs(
             deployment=deployment,
             config=cfg.backups,
             postgres_major_version=cfg.postgres.major_version,
-            database_name=postgres.database_name,
-            database_user=postgres.username,
-            database_secret_name=postgres.secret_name,
-            secrets_kms_key_arn=app_secrets.kms_key_arn,
-            cluster_name=cluster.cluster_name,
-            cluster_arn=cluster.cluster_arn,
-            subnet_ids=network.private_subnet_ids,
+            database_name=data.postgres.database_name,
+            database_user=data.postgres.username,
+            database_secret_name=data.postgres.secret_name,
+            secrets_kms_key_arn=data.app_secrets.kms_key_arn,
+            cluster_name=app.cluster.cluster_name,
+            cluster_arn=app.cluster.cluster_arn,
+            subnet_ids=data.network.private_subnet_ids,
             # The database admits 5432 from the app tasks' security group only: the backup task uses it.
-            security_group_id=network.app_security_group_id,
-            alarm_topic_arn=observability.topic_arn,
+            security_group_id=data.network.app_security_group_id,
+            alarm_topic_arn=app.observability.topic_arn,
             log_retention_days=cfg.effective_log_retention_days,
         ),
     )
 
+
+def _outputs(
+    cfg: StackConfig, data: _DataTier, origin: EdgeOrigin, app: _AppTier, edge: Edge, backups: Backups
+) -> dict[str, Any]:
+    api, worker, scheduler = app.api, app.worker, app.scheduler
     outputs: dict[str, Any] = {
         "apiHostname": cfg.api_hostname,
         "apiUrl": f"https://{cfg.api_hostname}",
-        "vpcId": network.vpc_id,
-        "availabilityZones": network.availability_zones,
-        "privateSubnetIds": network.private_subnet_ids,
-        "databaseEndpoint": postgres.address,
-        "databaseSecretName": postgres.secret_name,
-        "redisEndpoint": redis.primary_endpoint,
-        "redisSecretName": redis.secret_name,
+        "vpcId": data.network.vpc_id,
+        "availabilityZones": data.network.availability_zones,
+        "privateSubnetIds": data.network.private_subnet_ids,
+        "databaseEndpoint": data.postgres.address,
+        "databaseSecretName": data.postgres.secret_name,
+        "redisEndpoint": data.redis.primary_endpoint,
+        "redisSecretName": data.redis.secret_name,
         # Third-party secrets hold an `unset:` placeholder: fill each once with its command (the value never
         # passes Pulumi; up/refresh leave it alone), then redeploy the services.
-        "secretsToFill": app_secrets.fill_commands,
+        "secretsToFill": data.app_secrets.fill_commands,
         "cloudflareZoneId": origin.zone_id,
         "edgeRulesetIds": edge.ruleset_ids,
-        "clusterName": cluster.cluster_name,
+        "clusterName": app.cluster.cluster_name,
         "apiServiceName": api.service_name,
         "workerServiceName": worker.service_name,
         "schedulerServiceName": scheduler.service_name,
         "logGroups": {s.role: s.log_group_name for s in (api, worker, scheduler)},
-        "alertsTopicArn": observability.topic_arn,
+        "alertsTopicArn": app.observability.topic_arn,
         # Migrations before a deploy (README "Database migrations"): a one-off task of the API family.
         "migrateCommand": api.migrate_command,
         "migrateTargets": api.migrate_targets,

@@ -13,11 +13,9 @@ Images
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,71 +24,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from .common import Deployment, assume_role_policy, child, policy_json, require
-from .config import ImageSource
+from ..common import Deployment, assume_role_policy, child, policy_json, require
+from ..config import ImageSource
+from ..images import image_tag
 
-# Names skipped when hashing a build context (never part of what the image should depend on).
-IGNORED_NAMES = frozenset({".git", "__pycache__", "node_modules"})
 KEEP_IMAGES = 10
 CPU_ARCHITECTURES = {"linux/arm64": "ARM64", "linux/amd64": "X86_64"}
 _REPO_NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _ROLE_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Content hash of a build context
-
-
-def context_digest(context: str | os.PathLike[str], *, salt: Sequence[str] = ()) -> str:
-    """sha256 (hex) over the relative path, executable bit and bytes of every file under ``context``.
-
-    Directories and files named ``.git``, ``__pycache__`` or ``node_modules`` are skipped; symlinks are
-    hashed by their target (not followed). ``salt`` (e.g. Dockerfile path, platform, build args) is mixed
-    in first so that the same files built differently get a different digest.
-    """
-    root = Path(context)
-    if not root.is_dir():
-        raise ValueError(f"build context {str(context)!r} is not a directory")
-    digest = hashlib.sha256()
-    for part in salt:
-        digest.update(b"salt\0" + part.encode() + b"\0")
-    entries: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        kept = []
-        for d in sorted(dirnames):
-            if d in IGNORED_NAMES:
-                continue
-            if (here / d).is_symlink():  # os.walk does not descend into it: hash it as a link
-                entries.append(((here / d).relative_to(root).as_posix(), here / d))
-            else:
-                kept.append(d)
-        dirnames[:] = kept
-        entries.extend(
-            ((here / f).relative_to(root).as_posix(), here / f) for f in filenames if f not in IGNORED_NAMES
-        )
-    for rel, path in sorted(entries):
-        mode = path.lstat().st_mode
-        if stat.S_ISLNK(mode):
-            kind, data = b"l", os.readlink(path).encode()
-        else:
-            kind, data = (b"x" if mode & 0o111 else b"f"), path.read_bytes()
-        digest.update(kind + b"\0" + rel.encode() + b"\0" + len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def image_tag(
-    context: str | os.PathLike[str],
-    *,
-    dockerfile: str = "Dockerfile",
-    platform: str = "linux/arm64",
-    build_args: Mapping[str, str] | None = None,
-) -> str:
-    """The immutable image tag of a build: ``sha-`` + the first 12 hex digits of its content digest."""
-    salt = [f"dockerfile={dockerfile}", f"platform={platform}"]
-    salt += [f"arg:{k}={v}" for k, v in sorted((build_args or {}).items())]
-    return f"sha-{context_digest(context, salt=salt)[:12]}"
 
 
 def ecr_registry(deployment: Deployment) -> str:

@@ -32,22 +32,23 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .common import Deployment, assume_role_policy, child, require
-from .config import LOG_RETENTION_DAYS, PostgresConfig
+from .. import specs
+from ..common import Deployment, assume_role_policy, child, require
+from ..config import LOG_RETENTION_DAYS, PostgresConfig
+from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
-from .secrets import kms_key, named_secret, service_key_policy
+from .secrets import named_secret
 
 COMPONENT = "Postgres"
-PORT = 5432
-SECRET_KEY = "DATABASE"
+PORT = specs.POSTGRES_PORT
+SECRET_KEY = specs.POSTGRES_SECRET_KEY
 # ECS secret name -> key of the DATABASE JSON secret.
-ECS_SECRETS = {"DATABASE_URL": "url", "DATABASE_HOST": "host", "DATABASE_PASSWORD": "password"}
+ECS_SECRETS = specs.POSTGRES_ECS_SECRETS
 SSL_MODE = "require"
 SLOW_QUERY_MS = 500
 LOG_EXPORTS = ("postgresql", "upgrade")
-# RDS rejects '/', '@', '"' and spaces in the master password; '-' and '_' are also URL-safe.
-PASSWORD_SPECIALS = "-_"
-PASSWORD_LENGTH = 32
+PASSWORD_SPECIALS = specs.POSTGRES_PASSWORD_SPECIALS
+PASSWORD_LENGTH = specs.POSTGRES_PASSWORD_LENGTH
 # Daily logical backup runs at 01:00 UTC (seed 004): RDS snapshots and maintenance come after it.
 BACKUP_WINDOW = "03:00-03:30"
 MAINTENANCE_WINDOW = "sun:04:00-sun:04:30"

@@ -47,9 +47,9 @@ from typing import get_args
 import pulumi
 import pulumi_aws as aws
 
-from .common import Deployment, assume_role_policy, child, policy_json, require
-from .config import LOG_RETENTION_DAYS, NatMode, NetworkConfig
-from .secrets import key_admin_statement, kms_key, service_use_statement
+from ..common import Deployment, assume_role_policy, child, policy_json, require
+from ..config import LOG_RETENTION_DAYS, NatMode, NetworkConfig
+from .kms import key_admin_statement, kms_key, service_use_statement
 
 COMPONENT = "Network"
 ANYWHERE = "0.0.0.0/0"

@@ -52,18 +52,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .common import Deployment, child, policy_json, require
+from .. import specs
+from ..common import Deployment, child, require
+from .kms import kms_key, service_key_policy
 
 COMPONENT = "AppSecrets"
-# Generated application keys: 32 random bytes, hex encoded (seed 003: `openssl rand -hex 32`).
-GENERATED = ("JWT_SECRET", "JWT_REFRESH_SECRET", "ENCRYPTION_KEY")
-GENERATED_BYTES = 32
+GENERATED = specs.GENERATED
+GENERATED_BYTES = specs.GENERATED_BYTES
 # A third-party secret's value until it is filled: the app treats a value with this prefix as not configured.
 UNSET_PREFIX = "unset:"
 _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -72,121 +72,6 @@ _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 def recovery_window_days(deployment: Deployment) -> int:
     """Days a deleted secret can still be restored: 30 in production, 7 elsewhere."""
     return 30 if deployment.is_production else 7
-
-
-# What the account's administrators may do with a key: manage it, never use it (no Encrypt/Decrypt, no
-# CreateGrant). IAM policies decide which principals of the account those are (the key policy names the
-# account).
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:Describe*",
-    "kms:Disable*",
-    "kms:Enable*",
-    "kms:Get*",
-    "kms:List*",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:Update*",
-)
-# Using a data key through an AWS service (envelope encryption on the caller's behalf); DescribeKey is an
-# administrator action above.
-KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-
-
-def key_admin_statement(d: Deployment) -> dict[str, Any]:
-    """The account administers the key (through IAM); nobody uses it by this statement."""
-    return {
-        "Sid": "AccountAdministers",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{d.partition}:iam::{d.account_id}:root"},
-        "Action": list(KEY_ADMIN_ACTIONS),
-        "Resource": "*",
-    }
-
-
-def _via_services(d: Deployment, services: Sequence[str]) -> dict[str, Any]:
-    return {
-        "kms:CallerAccount": d.account_id,
-        "kms:ViaService": [f"{s}.{d.region}.amazonaws.com" for s in services],
-    }
-
-
-def service_use_statement(
-    d: Deployment, services: Sequence[str], condition: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Principals of the account may use the key, but only through ``services`` in the stack's region
-    (``kms:ViaService``), plus ``condition`` (e.g. an encryption context)."""
-    return {
-        "Sid": "UseThroughServices",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{d.partition}:iam::{d.account_id}:root"},
-        "Action": list(KEY_USE_ACTIONS),
-        "Resource": "*",
-        "Condition": {"StringEquals": _via_services(d, services), **(condition or {})},
-    }
-
-
-def service_key_policy(d: Deployment, services: Sequence[str], *, grants: bool = False) -> str:
-    """Key policy of a key that only AWS services use on a caller's behalf.
-
-    The account administers the key (:func:`key_admin_statement`); principals of the account (with the IAM
-    permission as well) may use it only through ``services`` in the stack's region (``kms:ViaService``
-    ``<service>.<region>.amazonaws.com``), never by calling KMS directly. ``grants``: those services may also
-    create grants for their own resources (``kms:GrantIsForAWSResource``): RDS and ElastiCache keep using the
-    key for storage, snapshots and Performance Insights through a grant made when the resource is created.
-    """
-    root = f"arn:{d.partition}:iam::{d.account_id}:root"
-    statements: list[dict[str, Any]] = [key_admin_statement(d), service_use_statement(d, services)]
-    if grants:
-        statements.append(
-            {
-                "Sid": "ServicesCreateGrants",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": "kms:CreateGrant",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": _via_services(d, services),
-                    "Bool": {"kms:GrantIsForAWSResource": "true"},
-                },
-            }
-        )
-    return policy_json(*statements)
-
-
-def kms_key(
-    name: str,
-    deployment: Deployment,
-    purpose: str,
-    description: str,
-    parent: pulumi.Resource,
-    *,
-    policy: str,
-) -> aws.kms.Key:
-    """A symmetric customer key with an explicit ``policy`` (literal JSON), rotated, aliased
-    ``alias/<prefix>/<purpose>``, protected in production."""
-    key = aws.kms.Key(
-        f"{name}-kms",
-        description=description,
-        enable_key_rotation=True,
-        deletion_window_in_days=30 if deployment.is_production else 7,
-        policy=policy,
-        tags=deployment.tags(purpose=purpose),
-        opts=child(parent, protect=deployment.is_production),
-    )
-    aws.kms.Alias(
-        f"{name}-kms-alias",
-        name=f"alias/{deployment.prefix}/{purpose}",
-        target_key_id=key.key_id,
-        opts=child(parent),
-    )
-    return key
 
 
 def named_secret(
@@ -226,17 +111,7 @@ def _slug(key: str) -> str:
     return key.lower().replace("_", "-")
 
 
-def reserved_names() -> dict[str, str]:
-    """Names owned by other data-tier components: a ``secretNames`` entry may not reuse them."""
-    from .postgres import ECS_SECRETS as DATABASE_SECRETS
-    from .postgres import SECRET_KEY as DATABASE_KEY
-    from .redis import ECS_SECRETS as REDIS_SECRETS
-    from .redis import SECRET_KEY as REDIS_KEY
-
-    owned = {name: "generated by AppSecrets" for name in GENERATED}
-    owned |= {name: "set by Postgres" for name in (DATABASE_KEY, *DATABASE_SECRETS)}
-    owned |= {name: "set by Redis" for name in (REDIS_KEY, *REDIS_SECRETS)}
-    return owned
+reserved_names = specs.reserved_names
 
 
 @dataclass(frozen=True)

@@ -23,20 +23,21 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .common import Deployment, child, require
-from .config import LOG_RETENTION_DAYS, RedisConfig
+from .. import specs
+from ..common import Deployment, child, require
+from ..config import LOG_RETENTION_DAYS, RedisConfig
+from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
-from .secrets import kms_key, named_secret, service_key_policy
+from .secrets import named_secret
 
 COMPONENT = "Redis"
-PORT = 6379
-SECRET_KEY = "REDIS"
+PORT = specs.REDIS_PORT
+SECRET_KEY = specs.REDIS_SECRET_KEY
 # ECS secret name -> key of the REDIS JSON secret.
-ECS_SECRETS = {"REDIS_URL": "url", "REDIS_HOST": "host", "REDIS_AUTH_TOKEN": "authToken"}
+ECS_SECRETS = specs.REDIS_ECS_SECRETS
 PARAMETER_FAMILY = "redis7"
-MAXMEMORY_POLICY = "volatile-lru"
-# AUTH tokens: 16-128 printable characters without '/', '"' or '@'; alphanumeric only is the safe subset.
-AUTH_TOKEN_LENGTH = 64
+MAXMEMORY_POLICY = specs.REDIS_MAXMEMORY_POLICY
+AUTH_TOKEN_LENGTH = specs.REDIS_AUTH_TOKEN_LENGTH
 SNAPSHOT_WINDOW = "05:00-06:00"
 MAINTENANCE_WINDOW = "sun:06:30-sun:07:30"
 _GROUP_ID_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$")
