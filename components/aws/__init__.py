@@ -1,1 +1,1 @@
-"""The AWS + Cloudflare platform: one ComponentResource per module, composed by :mod:`components.aws.stack`."""
+"""The AWS + Cloudflare platform: one ComponentResource per module, composed by ``stack.deploy``."""
