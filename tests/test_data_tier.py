@@ -1,4 +1,4 @@
-"""Data tier of both committed stacks (issue 3): network, secrets, PostgreSQL, Redis, by value.
+"""Data tier of both committed stacks: network, secrets, PostgreSQL, Redis, by value.
 
 Stack-level: the real ``__main__.py`` evaluated from ``Pulumi.<stack>.yaml`` (preview mode for what the
 policy pack sees at preview, up mode where computed ids/outputs are compared). Config and component input

@@ -1,4 +1,4 @@
-"""The dev stack (issue 9): the whole topology on a local Docker engine, by value, through preflight.
+"""The dev stack: the whole topology on a local Docker engine, by value, through preflight.
 
 The real ``__main__.py`` evaluated from ``Pulumi.dev.yaml`` (``platform: docker``): preview mode for what the
 engine and the policy pack see before anything exists, up mode where the mocks answer image ids and the
