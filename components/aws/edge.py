@@ -65,49 +65,30 @@ class EdgeOrigin(pulumi.ComponentResource):
     origin_secret: pulumi.Output[str]
 
     def __init__(self, name: str, args: EdgeOriginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        component = "EdgeOrigin"
-        require(bool(_HOST_RE.match(args.domain)), component, "domain", args.domain, "must be a DNS domain")
-        require(
-            bool(_HOST_RE.match(args.hostname)) and args.hostname.endswith(f".{args.domain}"),
-            component,
-            "hostname",
-            args.hostname,
-            f"must be a hostname inside {args.domain}",
-        )
-        require(
-            args.zone_id is None or bool(_ZONE_ID_RE.match(args.zone_id)),
-            component,
-            "zone_id",
-            args.zone_id,
-            "must be a Cloudflare zone id (32 lowercase hex characters) or None to look it up",
-        )
+        _validate_origin(args)
         super().__init__("saas:edge:Origin", name, None, opts)
-        d = args.deployment
         self.hostname = args.hostname
         self.origin_header_name = ORIGIN_HEADER_NAME
-
-        # Zone id: configured, else the zone lookup by name (an invoke: known at preview).
-        if args.zone_id is not None:
-            zone_id: str = args.zone_id
-        else:
-            zone = cloudflare.get_zone(filter={"match": "all", "name": args.domain})
-            zone_id = zone.id or zone.zone_id or ""
-            require(bool(zone_id), component, "domain", args.domain, "no Cloudflare zone found by that name")
+        zone_id = _zone_id(args)
         self.zone_id = pulumi.Output.from_input(zone_id)
-
-        # Cloudflare's published ranges (invoke): plain lists the ALB security group admits on 443.
-        ranges = cloudflare.get_ip_ranges()
-        self.cloudflare_ipv4: list[str] = list(ranges.ipv4_cidrs)
-        self.cloudflare_ipv6: list[str] = list(ranges.ipv6_cidrs)
-        require(
-            bool(self.cloudflare_ipv4) and bool(self.cloudflare_ipv6),
-            component,
-            "cloudflare ranges",
-            (self.cloudflare_ipv4, self.cloudflare_ipv6),
-            "the getIpRanges invoke must return IPv4 and IPv6 ranges",
+        self.cloudflare_ipv4, self.cloudflare_ipv6 = _cloudflare_ranges()
+        self.certificate_arn = self._certificate(name, args, zone_id)
+        self.origin_secret = self._origin_secret(name)
+        self.register_outputs(
+            {
+                "zoneId": self.zone_id,
+                "certificateArn": self.certificate_arn,
+                "cloudflareIpv4": self.cloudflare_ipv4,
+                "cloudflareIpv6": self.cloudflare_ipv6,
+                "originHeaderName": self.origin_header_name,
+                "originSecret": self.origin_secret,
+            }
         )
 
-        # ACM certificate for the API hostname, validated by DNS records in the Cloudflare zone.
+    def _certificate(self, name: str, args: EdgeOriginArgs, zone_id: str) -> pulumi.Output[str]:
+        """ACM certificate for the API hostname, validated by DNS records in the Cloudflare zone; the ARN
+        is handed out only through the validation (consumers get a validated certificate)."""
+        d = args.deployment
         certificate = aws.acm.Certificate(
             f"{name}-cert",
             domain_name=args.hostname,
@@ -141,9 +122,9 @@ class EdgeOrigin(pulumi.ComponentResource):
             validation_record_fqdns=[r.name for r in records],
             opts=child(self),
         )
-        # Consumers (the HTTPS listener) get the ARN only through the validation: validated first.
-        self.certificate_arn = validation.certificate_arn
+        return validation.certificate_arn
 
+    def _origin_secret(self, name: str) -> pulumi.Output[str]:
         password = random.RandomPassword(
             f"{name}-origin-secret",
             length=ORIGIN_SECRET_LENGTH,
@@ -153,18 +134,51 @@ class EdgeOrigin(pulumi.ComponentResource):
             numeric=True,
             opts=child(self),
         )
-        self.origin_secret = pulumi.Output.secret(password.result)
+        return pulumi.Output.secret(password.result)
 
-        self.register_outputs(
-            {
-                "zoneId": self.zone_id,
-                "certificateArn": self.certificate_arn,
-                "cloudflareIpv4": self.cloudflare_ipv4,
-                "cloudflareIpv6": self.cloudflare_ipv6,
-                "originHeaderName": self.origin_header_name,
-                "originSecret": self.origin_secret,
-            }
-        )
+
+def _validate_origin(args: EdgeOriginArgs) -> None:
+    component = "EdgeOrigin"
+    require(bool(_HOST_RE.match(args.domain)), component, "domain", args.domain, "must be a DNS domain")
+    require(
+        bool(_HOST_RE.match(args.hostname)) and args.hostname.endswith(f".{args.domain}"),
+        component,
+        "hostname",
+        args.hostname,
+        f"must be a hostname inside {args.domain}",
+    )
+    require(
+        args.zone_id is None or bool(_ZONE_ID_RE.match(args.zone_id)),
+        component,
+        "zone_id",
+        args.zone_id,
+        "must be a Cloudflare zone id (32 lowercase hex characters) or None to look it up",
+    )
+
+
+def _zone_id(args: EdgeOriginArgs) -> str:
+    """The configured zone id, else the zone lookup by name (an invoke: known at preview)."""
+    if args.zone_id is not None:
+        return args.zone_id
+    zone = cloudflare.get_zone(filter={"match": "all", "name": args.domain})
+    zone_id = zone.id or zone.zone_id or ""
+    require(bool(zone_id), "EdgeOrigin", "domain", args.domain, "no Cloudflare zone found by that name")
+    return zone_id
+
+
+def _cloudflare_ranges() -> tuple[list[str], list[str]]:
+    """Cloudflare's published ranges (invoke): plain lists the ALB security group admits on 443."""
+    ranges = cloudflare.get_ip_ranges()
+    ipv4: list[str] = list(ranges.ipv4_cidrs)
+    ipv6: list[str] = list(ranges.ipv6_cidrs)
+    require(
+        bool(ipv4) and bool(ipv6),
+        "EdgeOrigin",
+        "cloudflare ranges",
+        (ipv4, ipv6),
+        "the getIpRanges invoke must return IPv4 and IPv6 ranges",
+    )
+    return ipv4, ipv6
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -297,43 +311,28 @@ class Edge(pulumi.ComponentResource):
     record_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        component = "Edge"
-        require(args.plan in PLAN_LIMITS, component, "plan", args.plan, f"allowed: {', '.join(PLAN_LIMITS)}")
-        require(
-            bool(_HOST_RE.match(args.hostname)), component, "hostname", args.hostname, "must be a hostname"
-        )
-        require(
-            bool(_HEADER_NAME_RE.match(args.origin_header_name)),
-            component,
-            "origin_header_name",
-            args.origin_header_name,
-            "must be an HTTP header name such as X-Origin-Verify",
-        )
-        limits = PLAN_LIMITS[args.plan]
-        require(
-            1 <= len(args.rate_limits) <= limits.max_rules,
-            component,
-            "rate_limits",
-            [r.key for r in args.rate_limits],
-            f"the {args.plan} plan allows 1..{limits.max_rules} rate limiting rules",
-        )
-        for rule in args.rate_limits:
-            require(
-                rule.period in limits.periods
-                and rule.mitigation_timeout in limits.mitigation_timeouts
-                and rule.requests_per_period >= 1,
-                component,
-                "rate_limits",
-                rule,
-                f"{args.plan} allows periods {limits.periods} s, timeouts {limits.mitigation_timeouts} s",
-            )
+        _validate_edge(args)
         super().__init__("saas:edge:Edge", name, None, opts)
-        d = args.deployment
-        host = args.hostname
-        self.hostname = host
+        self.hostname = args.hostname
         self.managed_waf = args.plan in MANAGED_WAF_PLANS
         self.ruleset_ids: dict[str, pulumi.Output[str]] = {}
+        self._zone_settings(name, args)
+        origin_header = self._ruleset(name, "origin-header", args, _origin_header_ruleset(args))
+        custom = self._ruleset(name, "waf-custom", args, _waf_custom_ruleset(args))
+        if self.managed_waf:
+            self._ruleset(name, "waf-managed", args, _waf_managed_ruleset(args))
+        ratelimit = self._ruleset(name, "rate-limit", args, _rate_limit_ruleset(args))
+        self.record_id = self._api_record(name, args, depends_on=[origin_header, custom, ratelimit])
+        self.register_outputs(
+            {
+                "hostname": self.hostname,
+                "recordId": self.record_id,
+                "rulesetIds": self.ruleset_ids,
+                "managedWaf": self.managed_waf,
+            }
+        )
 
+    def _zone_settings(self, name: str, args: EdgeArgs) -> None:
         for setting_id, value in ZONE_SETTINGS.items():
             cloudflare.ZoneSetting(
                 f"{name}-{setting_id.replace('_', '-')}",
@@ -343,138 +342,160 @@ class Edge(pulumi.ComponentResource):
                 opts=child(self),
             )
 
-        # The ALB answers 403 without this header: Cloudflare adds it to every request for the API hostname.
-        origin_header = cloudflare.Ruleset(
-            f"{name}-origin-header",
-            zone_id=args.zone_id,
-            kind="zone",
-            phase="http_request_late_transform",
-            name=f"{d.prefix} origin header",
-            description=f"Adds {args.origin_header_name} (the origin secret) to requests for {host}",
-            rules=[
-                {
-                    "ref": "origin_secret_header",
-                    "description": f"Set {args.origin_header_name} for {host}",
-                    "expression": host_expression(host),
-                    "action": "rewrite",
-                    "action_parameters": {
-                        "headers": {
-                            args.origin_header_name: {
-                                "operation": "set",
-                                "value": pulumi.Output.secret(args.origin_secret),
-                            }
-                        }
-                    },
-                }
-            ],
-            opts=child(self),
+    def _ruleset(self, name: str, suffix: str, args: EdgeArgs, spec: dict[str, Any]) -> cloudflare.Ruleset:
+        """One zone entry-point ruleset (``spec``: phase, name, description, rules); its id is recorded."""
+        ruleset = cloudflare.Ruleset(
+            f"{name}-{suffix}", zone_id=args.zone_id, kind="zone", **spec, opts=child(self)
         )
-        self.ruleset_ids["http_request_late_transform"] = origin_header.id
+        self.ruleset_ids[spec["phase"]] = ruleset.id
+        return ruleset
 
-        custom = cloudflare.Ruleset(
-            f"{name}-waf-custom",
-            zone_id=args.zone_id,
-            kind="zone",
-            phase="http_request_firewall_custom",
-            name=f"{d.prefix} WAF custom rules",
-            description=f"Exploit probes and suspicious clients on {host}",
-            rules=[
-                {
-                    "ref": "block_exploit_paths",
-                    "description": "Block paths the API never serves (CMS/admin probes, dotfiles, traversal)",
-                    "expression": exploit_expression(host),
-                    "action": "block",
-                },
-                {
-                    "ref": "challenge_suspicious_clients",
-                    "description": "Managed challenge: Tor exit nodes (and WAF attack score where available)",
-                    "expression": challenge_expression(host, args.plan),
-                    "action": "managed_challenge",
-                },
-            ],
-            opts=child(self),
-        )
-        self.ruleset_ids["http_request_firewall_custom"] = custom.id
-
-        if self.managed_waf:
-            managed = cloudflare.Ruleset(
-                f"{name}-waf-managed",
-                zone_id=args.zone_id,
-                kind="zone",
-                phase="http_request_firewall_managed",
-                name=f"{d.prefix} WAF managed rules",
-                description=f"Cloudflare Managed Ruleset and OWASP Core Ruleset on {host}",
-                rules=[
-                    {
-                        "ref": "execute_cloudflare_managed",
-                        "description": "Cloudflare Managed Ruleset",
-                        "expression": host_expression(host),
-                        "action": "execute",
-                        "action_parameters": {"id": CLOUDFLARE_MANAGED_RULESET_ID},
-                    },
-                    {
-                        "ref": "execute_owasp_core",
-                        "description": "Cloudflare OWASP Core Ruleset",
-                        "expression": host_expression(host),
-                        "action": "execute",
-                        "action_parameters": {"id": OWASP_CORE_RULESET_ID},
-                    },
-                ],
-                opts=child(self),
-            )
-            self.ruleset_ids["http_request_firewall_managed"] = managed.id
-
-        ratelimit = cloudflare.Ruleset(
-            f"{name}-rate-limit",
-            zone_id=args.zone_id,
-            kind="zone",
-            phase="http_ratelimit",
-            name=f"{d.prefix} rate limits",
-            description=f"Per-IP rate limits for {host} (the app enforces the exact limits too)",
-            rules=[
-                {
-                    "ref": _rule_ref(rule.key),
-                    "description": (
-                        f"{rule.key}: {rule.requests_per_period} requests / {rule.period} s per IP, "
-                        f"blocked for {rule.mitigation_timeout} s"
-                    ),
-                    "expression": rate_limit_expression(host, args.plan, rule),
-                    "action": "block",
-                    "ratelimit": {
-                        "characteristics": list(RATE_LIMIT_CHARACTERISTICS),
-                        "period": rule.period,
-                        "requests_per_period": rule.requests_per_period,
-                        "mitigation_timeout": rule.mitigation_timeout,
-                    },
-                }
-                for rule in args.rate_limits
-            ],
-            opts=child(self),
-        )
-        self.ruleset_ids["http_ratelimit"] = ratelimit.id
-
-        # The proxied record goes live last: by then Cloudflare adds the origin header and filters.
+    def _api_record(self, name: str, args: EdgeArgs, depends_on: list[pulumi.Resource]) -> pulumi.Output[str]:
+        """The proxied record goes live last: by then Cloudflare adds the origin header and filters."""
         record = cloudflare.DnsRecord(
             f"{name}-api-record",
             zone_id=args.zone_id,
-            name=host,
+            name=args.hostname,
             type="CNAME",
             content=args.alb_dns_name,
             proxied=True,
             ttl=1,  # automatic: required for proxied records
-            comment=f"{d.prefix} API -> ALB (proxied)",
-            opts=child(self, depends_on=[origin_header, custom, ratelimit]),
+            comment=f"{args.deployment.prefix} API -> ALB (proxied)",
+            opts=child(self, depends_on=depends_on),
         )
-        self.record_id = record.id
+        return record.id
 
-        self.register_outputs(
-            {
-                "hostname": host,
-                "recordId": self.record_id,
-                "rulesetIds": self.ruleset_ids,
-                "managedWaf": self.managed_waf,
-            }
+
+def _validate_edge(args: EdgeArgs) -> None:
+    component = "Edge"
+    require(args.plan in PLAN_LIMITS, component, "plan", args.plan, f"allowed: {', '.join(PLAN_LIMITS)}")
+    require(bool(_HOST_RE.match(args.hostname)), component, "hostname", args.hostname, "must be a hostname")
+    require(
+        bool(_HEADER_NAME_RE.match(args.origin_header_name)),
+        component,
+        "origin_header_name",
+        args.origin_header_name,
+        "must be an HTTP header name such as X-Origin-Verify",
+    )
+    limits = PLAN_LIMITS[args.plan]
+    require(
+        1 <= len(args.rate_limits) <= limits.max_rules,
+        component,
+        "rate_limits",
+        [r.key for r in args.rate_limits],
+        f"the {args.plan} plan allows 1..{limits.max_rules} rate limiting rules",
+    )
+    for rule in args.rate_limits:
+        require(
+            rule.period in limits.periods
+            and rule.mitigation_timeout in limits.mitigation_timeouts
+            and rule.requests_per_period >= 1,
+            component,
+            "rate_limits",
+            rule,
+            f"{args.plan} allows periods {limits.periods} s, timeouts {limits.mitigation_timeouts} s",
         )
+
+
+def _origin_header_ruleset(args: EdgeArgs) -> dict[str, Any]:
+    """The ALB answers 403 without this header: Cloudflare adds it to every request for the API hostname."""
+    host = args.hostname
+    return {
+        "phase": "http_request_late_transform",
+        "name": f"{args.deployment.prefix} origin header",
+        "description": f"Adds {args.origin_header_name} (the origin secret) to requests for {host}",
+        "rules": [
+            {
+                "ref": "origin_secret_header",
+                "description": f"Set {args.origin_header_name} for {host}",
+                "expression": host_expression(host),
+                "action": "rewrite",
+                "action_parameters": {
+                    "headers": {
+                        args.origin_header_name: {
+                            "operation": "set",
+                            "value": pulumi.Output.secret(args.origin_secret),
+                        }
+                    }
+                },
+            }
+        ],
+    }
+
+
+def _waf_custom_ruleset(args: EdgeArgs) -> dict[str, Any]:
+    host = args.hostname
+    return {
+        "phase": "http_request_firewall_custom",
+        "name": f"{args.deployment.prefix} WAF custom rules",
+        "description": f"Exploit probes and suspicious clients on {host}",
+        "rules": [
+            {
+                "ref": "block_exploit_paths",
+                "description": "Block paths the API never serves (CMS/admin probes, dotfiles, traversal)",
+                "expression": exploit_expression(host),
+                "action": "block",
+            },
+            {
+                "ref": "challenge_suspicious_clients",
+                "description": "Managed challenge: Tor exit nodes (and WAF attack score where available)",
+                "expression": challenge_expression(host, args.plan),
+                "action": "managed_challenge",
+            },
+        ],
+    }
+
+
+def _waf_managed_ruleset(args: EdgeArgs) -> dict[str, Any]:
+    host = args.hostname
+    return {
+        "phase": "http_request_firewall_managed",
+        "name": f"{args.deployment.prefix} WAF managed rules",
+        "description": f"Cloudflare Managed Ruleset and OWASP Core Ruleset on {host}",
+        "rules": [
+            {
+                "ref": "execute_cloudflare_managed",
+                "description": "Cloudflare Managed Ruleset",
+                "expression": host_expression(host),
+                "action": "execute",
+                "action_parameters": {"id": CLOUDFLARE_MANAGED_RULESET_ID},
+            },
+            {
+                "ref": "execute_owasp_core",
+                "description": "Cloudflare OWASP Core Ruleset",
+                "expression": host_expression(host),
+                "action": "execute",
+                "action_parameters": {"id": OWASP_CORE_RULESET_ID},
+            },
+        ],
+    }
+
+
+def _rate_limit_ruleset(args: EdgeArgs) -> dict[str, Any]:
+    host = args.hostname
+    return {
+        "phase": "http_ratelimit",
+        "name": f"{args.deployment.prefix} rate limits",
+        "description": f"Per-IP rate limits for {host} (the app enforces the exact limits too)",
+        "rules": [
+            {
+                "ref": _rule_ref(rule.key),
+                "description": (
+                    f"{rule.key}: {rule.requests_per_period} requests / {rule.period} s per IP, "
+                    f"blocked for {rule.mitigation_timeout} s"
+                ),
+                "expression": rate_limit_expression(host, args.plan, rule),
+                "action": "block",
+                "ratelimit": {
+                    "characteristics": list(RATE_LIMIT_CHARACTERISTICS),
+                    "period": rule.period,
+                    "requests_per_period": rule.requests_per_period,
+                    "mitigation_timeout": rule.mitigation_timeout,
+                },
+            }
+            for rule in args.rate_limits
+        ],
+    }
 
 
 def _rule_ref(key: str) -> str:

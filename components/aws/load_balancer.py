@@ -67,57 +67,30 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("saas:app:LoadBalancer", name, None, opts)
+        _validate(args)
         d = args.deployment
-        require(
-            len(args.public_subnet_ids) >= 2,
-            "LoadBalancer",
-            "public_subnet_ids",
-            len(args.public_subnet_ids),
-            "an ALB needs subnets in at least 2 AZs",
-        )
-        cidrs = [*args.cloudflare_ipv4, *args.cloudflare_ipv6]
-        require(
-            bool(args.cloudflare_ipv4),
-            "LoadBalancer",
-            "cloudflare_ipv4",
-            list(args.cloudflare_ipv4),
-            "give Cloudflare's IPv4 ranges (getIpRanges)",
-        )
-        for cidr in cidrs:
-            require(
-                isinstance(cidr, str) and "/" in cidr and not cidr.endswith("/0"),
-                "LoadBalancer",
-                "cloudflare ranges",
-                cidr,
-                "must be literal CIDRs narrower than /0",
-            )
-        require(
-            bool(args.origin_header_name) and " " not in args.origin_header_name,
-            "LoadBalancer",
-            "origin_header_name",
-            args.origin_header_name,
-            "must be an HTTP header name",
-        )
-        require(
-            1 <= args.container_port <= 65535,
-            "LoadBalancer",
-            "container_port",
-            args.container_port,
-            "must be a TCP port",
-        )
-        require(
-            args.health_check_path.startswith("/"),
-            "LoadBalancer",
-            "health_check_path",
-            args.health_check_path,
-            "must be an absolute path such as /health",
-        )
-
         self.name = aws_name(d.prefix)
         self.target_group_name = aws_name(f"{d.prefix}-api")
         self.log_bucket_name = f"{d.prefix}-alb-logs-{d.account_id}"
+        self._security_groups(name, args)
+        self._log_bucket(name, args)
+        self._alb(name, args)
+        self._target_group(name, args)
+        self._listeners(name, args)
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "dnsName": self.dns_name,
+                "securityGroupId": self.security_group_id,
+                "targetGroupArn": self.target_group_arn,
+                "httpsListenerArn": self.https_listener_arn,
+                "logBucket": self.log_bucket_name,
+            }
+        )
 
-        # -- security groups --------------------------------------------------------------------------------
+    def _security_groups(self, name: str, args: LoadBalancerArgs) -> None:
+        """ALB SG: 443/80 from each Cloudflare range, egress to the app tasks; the app SG admits the ALB."""
+        d = args.deployment
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             name=f"{d.prefix}-alb",
@@ -129,7 +102,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.security_group_id = self.security_group.id
         self.ingress_rules: list[aws.vpc.SecurityGroupIngressRule] = []
         for port in (443, 80):
-            for cidr in cidrs:
+            for cidr in [*args.cloudflare_ipv4, *args.cloudflare_ipv6]:
                 family = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
                 self.ingress_rules.append(
                     aws.vpc.SecurityGroupIngressRule(
@@ -167,10 +140,8 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child(self),
         )
 
-        # -- access logs bucket ------------------------------------------------------------------------------
-        self._log_bucket(name, args)
-
-        # -- load balancer, target group, listeners ------------------------------------------------------
+    def _alb(self, name: str, args: LoadBalancerArgs) -> None:
+        d = args.deployment
         self.alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             name=self.name,
@@ -191,6 +162,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.dns_name = self.alb.dns_name
         self.zone_id = self.alb.zone_id
 
+    def _target_group(self, name: str, args: LoadBalancerArgs) -> None:
         self.target_group = aws.lb.TargetGroup(
             f"{name}-api-tg",
             name=self.target_group_name,
@@ -210,12 +182,15 @@ class LoadBalancer(pulumi.ComponentResource):
                 "healthy_threshold": 2,
                 "unhealthy_threshold": 3,
             },
-            tags=d.tags(role="api"),
+            tags=args.deployment.tags(role="api"),
             opts=child(self),
         )
         self.target_group_arn = self.target_group.arn
         self.target_group_arn_suffix = self.target_group.arn_suffix
 
+    def _listeners(self, name: str, args: LoadBalancerArgs) -> None:
+        """HTTPS answers 403 unless the origin secret header is present (then forwards); HTTP redirects."""
+        d = args.deployment
         self.https_listener = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.alb.arn,
@@ -267,20 +242,9 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=d.tags(),
             opts=child(self),
         )
-        self.register_outputs(
-            {
-                "arn": self.arn,
-                "dnsName": self.dns_name,
-                "securityGroupId": self.security_group_id,
-                "targetGroupArn": self.target_group_arn,
-                "httpsListenerArn": self.https_listener_arn,
-                "logBucket": self.log_bucket_name,
-            }
-        )
 
     def _log_bucket(self, name: str, args: LoadBalancerArgs) -> None:
         d = args.deployment
-        bucket_arn = f"arn:{d.partition}:s3:::{self.log_bucket_name}"
         self.log_bucket = aws.s3.Bucket(
             f"{name}-logs",
             bucket=self.log_bucket_name,
@@ -331,6 +295,12 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             opts=child(self, depends_on=[self.log_bucket_versioning]),
         )
+        self._log_bucket_policy(name, args)
+
+    def _log_bucket_policy(self, name: str, args: LoadBalancerArgs) -> None:
+        """The regional ELB account may write the access logs; nobody may use the bucket without TLS."""
+        d = args.deployment
+        bucket_arn = f"arn:{d.partition}:s3:::{self.log_bucket_name}"
         # The regional ELB account delivers the logs (regions opened before August 2022; us-west-2 is one).
         elb = aws.elb.get_service_account(region=d.region)
         self.log_bucket_policy_document = json.dumps(
@@ -363,3 +333,49 @@ class LoadBalancer(pulumi.ComponentResource):
             # The public access block must exist first (a policy put before it could be judged public).
             opts=child(self, depends_on=[self.log_bucket_public_access]),
         )
+
+
+def _validate(args: LoadBalancerArgs) -> None:
+    require(
+        len(args.public_subnet_ids) >= 2,
+        "LoadBalancer",
+        "public_subnet_ids",
+        len(args.public_subnet_ids),
+        "an ALB needs subnets in at least 2 AZs",
+    )
+    require(
+        bool(args.cloudflare_ipv4),
+        "LoadBalancer",
+        "cloudflare_ipv4",
+        list(args.cloudflare_ipv4),
+        "give Cloudflare's IPv4 ranges (getIpRanges)",
+    )
+    for cidr in [*args.cloudflare_ipv4, *args.cloudflare_ipv6]:
+        require(
+            isinstance(cidr, str) and "/" in cidr and not cidr.endswith("/0"),
+            "LoadBalancer",
+            "cloudflare ranges",
+            cidr,
+            "must be literal CIDRs narrower than /0",
+        )
+    require(
+        bool(args.origin_header_name) and " " not in args.origin_header_name,
+        "LoadBalancer",
+        "origin_header_name",
+        args.origin_header_name,
+        "must be an HTTP header name",
+    )
+    require(
+        1 <= args.container_port <= 65535,
+        "LoadBalancer",
+        "container_port",
+        args.container_port,
+        "must be a TCP port",
+    )
+    require(
+        args.health_check_path.startswith("/"),
+        "LoadBalancer",
+        "health_check_path",
+        args.health_check_path,
+        "must be an absolute path such as /health",
+    )
