@@ -1,41 +1,9 @@
 """Network: the VPC every other tier lives in.
 
-One VPC over ``az_count`` availability zones (from the getAvailabilityZones invoke, so the names are plain),
-a public and a private subnet per AZ, an internet gateway, NAT gateways (``none`` | ``single`` | ``perAz``),
-one private route table per AZ, VPC flow logs to a CloudWatch log group, the stack's logs key (below), the
-VPC's default security group
-taken over with no rules at all, and the app security group of the ECS tasks (egress only; the load
-balancer tier adds the ingress rule from its own security group).
-
-The logs key (``logs_kms_key_arn``, alias ``alias/<prefix>/logs``): one customer KMS key per stack that
-encrypts every log group of the stack (flow logs here; the ECS services', RDS log exports and the Redis slow
-log take it as an argument) except the backup/restore tasks' groups, which use the backups key. Network owns
-it because it is created first. Its policy (:func:`logs_key_policy`) lets the account administer it and
-CloudWatch Logs use it only for log groups under ``Deployment.log_group_prefixes`` (encryption context
-``aws:logs:arn``); writers and readers of the logs need no KMS permission of their own. Rotation on,
-protected in production.
-
-Subnet CIDRs are carved deterministically from the VPC CIDR (``/p`` is the VPC prefix length):
-
-* private subnet of AZ ``i``: the ``i``-th ``/(p+3)`` block (8 blocks; AZs use blocks 0..5),
-* public subnet of AZ ``i``: the ``i``-th ``/(p+6)`` block inside the last ``/(p+3)`` block (block 7),
-* block 6 stays free for later use (e.g. isolated subnets).
-
-For ``10.20.0.0/16``: private ``10.20.0.0/19``, ``10.20.32.0/19``, ...; public ``10.20.224.0/22``,
-``10.20.228.0/22``, ...  The private subnets get the room (tasks, databases, caches); the public ones hold
-only the load balancer and the NAT gateways.
-
-``nat_gateways: none`` (no NAT, so no route from the private subnets to the internet) adds, in that mode
-only, the VPC endpoints a Fargate task needs to start and log: an S3 gateway endpoint (free) on the private
-route tables (ECR image layers; the backup task's dumps) and interface endpoints with private DNS in the
-private subnets for ``ecr.api`` + ``ecr.dkr`` (image pulls), ``logs`` (awslogs) and ``secretsmanager``
-(task secrets), behind a security group admitting 443 from the app security group only. Not needed:
-``kms`` (Secrets Manager, S3 and CloudWatch Logs decrypt server-side), ``sts`` (task credentials come from
-the ECS credentials endpoint), ``ecs``/``ecs-agent``/``ecs-telemetry`` (EC2 container instances only),
-``ssmmessages`` (ECS Exec is off). Everything else is unreachable in that mode: images from public
-registries (ghcr.io, Docker Hub: build them into ECR with ``source.context``), third-party APIs (SendGrid,
-Twilio, ...) and S3 in other regions. Cost: interface endpoints bill per AZ-hour (4 endpoints x 2 AZs is
-about $58/month, more than one NAT gateway's ~$33 plus traffic): ``none`` buys isolation, not savings.
+A public and a private subnet per AZ (docs/decisions/subnet-layout.md), an internet gateway, NAT gateways
+(``none`` | ``single`` | ``perAz``; with ``none``, the VPC endpoints of docs/decisions/no-nat-endpoints.md),
+VPC flow logs, the default security group emptied, the ECS tasks' security group (egress only), and the
+stack's logs key (docs/decisions/logs-key.md), which Network owns because it is created first.
 """
 
 from __future__ import annotations
@@ -58,7 +26,8 @@ ANYWHERE = "0.0.0.0/0"
 HTTPS_PORT = 443
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
-# natGateways none: interface endpoints a Fargate task needs (module docstring); S3 is a gateway endpoint.
+# natGateways none: interface endpoints a Fargate task needs (docs/decisions/no-nat-endpoints.md); S3 is a
+# gateway endpoint.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 GATEWAY_ENDPOINTS = ("s3",)
 
@@ -93,7 +62,8 @@ def logs_key_policy(d: Deployment) -> str:
 
 
 def subnet_cidrs(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
-    """``(public, private)`` CIDRs for ``az_count`` AZs, carved from ``cidr`` (see the module docstring)."""
+    """``(public, private)`` CIDRs for ``az_count`` AZs, carved from ``cidr``
+    (docs/decisions/subnet-layout.md)."""
     vpc = ipaddress.IPv4Network(cidr, strict=True)
     eighths = list(vpc.subnets(prefixlen_diff=3))
     private = [str(block) for block in eighths[:az_count]]
@@ -140,6 +110,43 @@ def _validate(args: NetworkArgs) -> None:
     )
 
 
+def _available_zones(args: NetworkArgs) -> list[str]:
+    """The region's available AZ names, sorted; plain at preview (the invoke answers synchronously). Local and
+    wavelength zones are excluded."""
+    d = args.deployment
+    zones = aws.get_availability_zones(
+        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    )
+    available = sorted(zones.names)
+    require(
+        args.az_count <= len(available),
+        COMPONENT,
+        "az_count",
+        args.az_count,
+        f"region {d.region} has {len(available)} available AZs ({', '.join(available)})",
+    )
+    return available
+
+
+def _flow_logs_policy(d: Deployment, log_group_name: str) -> str:
+    """The flow-logs role writes to its own log group only."""
+    log_group_arn = d.log_group_arn(log_group_name)
+    return policy_json(
+        {
+            "Sid": "WriteFlowLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        },
+        {
+            "Sid": "FindLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": d.log_group_arn("*"),
+        },
+    )
+
+
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr: str
@@ -151,82 +158,106 @@ class Network(pulumi.ComponentResource):
     vpc_endpoint_ids: dict[str, pulumi.Output[str]]
     flow_log_group_name: str
     logs_kms_key_arn: pulumi.Output[str]
+    _deployment: Deployment
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(args)
         d = args.deployment
-        # Plain AZ names at preview: the invoke answers synchronously. Local/wavelength zones excluded.
-        zones = aws.get_availability_zones(
-            state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
-        )
-        available = sorted(zones.names)
-        require(
-            args.az_count <= len(available),
-            COMPONENT,
-            "az_count",
-            args.az_count,
-            f"region {d.region} has {len(available)} available AZs ({', '.join(available)})",
-        )
+        available = _available_zones(args)
         super().__init__("saas:network:Network", name, None, opts)
-        prefix = d.prefix
+        self._deployment = d
         self.availability_zones = available[: args.az_count]
         self.vpc_cidr = args.cidr
-        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.az_count)
 
+        vpc, igw = self._vpc(name, args)
+        public_subnets, private_subnets = self._subnets(name, args, vpc)
+        self._public_routes(name, vpc, igw, public_subnets)
+        nats = self._nat_gateways(name, args, igw, public_subnets)
+        private_route_tables = self._private_routes(name, args, vpc, private_subnets, nats)
+        self.logs_kms_key_arn = self._logs_key(name).arn
+        self._flow_logs(name, args, vpc)
+        app_sg = self._app_security_group(name, args, vpc)
+        # Without NAT gateways the private subnets reach AWS only through VPC endpoints.
+        self.vpc_endpoint_ids = {}
+        if args.nat_gateways == "none":
+            self._vpc_endpoints(name, d, vpc, private_subnets, private_route_tables, app_sg)
+
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "vpcCidr": self.vpc_cidr,
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "natGatewayIds": self.nat_gateway_ids,
+                "appSecurityGroupId": self.app_security_group_id,
+                "vpcEndpointIds": self.vpc_endpoint_ids,
+                "flowLogGroupName": self.flow_log_group_name,
+                "logsKmsKeyArn": self.logs_kms_key_arn,
+            }
+        )
+
+    def _vpc(self, name: str, args: NetworkArgs) -> tuple[aws.ec2.Vpc, aws.ec2.InternetGateway]:
+        """The VPC, its default security group taken over and emptied, and the internet gateway."""
+        d = self._deployment
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags=d.tags(Name=f"{prefix}-vpc"),
+            tags=d.tags(Name=f"{d.prefix}-vpc"),
             opts=child(self),
         )
         self.vpc_id = vpc.id
-
-        # The default security group is taken over and emptied: nothing may use it by accident.
+        # Nothing may use the default security group by accident.
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg",
             vpc_id=vpc.id,
             ingress=[],
             egress=[],
-            tags=d.tags(Name=f"{prefix}-default-closed"),
+            tags=d.tags(Name=f"{d.prefix}-default-closed"),
             opts=child(self),
         )
-
         igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=vpc.id, tags=d.tags(Name=f"{prefix}-igw"), opts=child(self)
+            f"{name}-igw", vpc_id=vpc.id, tags=d.tags(Name=f"{d.prefix}-igw"), opts=child(self)
         )
+        return vpc, igw
 
-        public_subnets: list[aws.ec2.Subnet] = []
-        private_subnets: list[aws.ec2.Subnet] = []
+    def _subnets(
+        self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc
+    ) -> tuple[list[aws.ec2.Subnet], list[aws.ec2.Subnet]]:
+        """A public and a private subnet per AZ, CIDRs from :func:`subnet_cidrs`."""
+        d = self._deployment
+        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.az_count)
+        tiers: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": []}
         for i, az in enumerate(self.availability_zones):
-            public_subnets.append(
-                aws.ec2.Subnet(
-                    f"{name}-public-{i}",
-                    vpc_id=vpc.id,
-                    availability_zone=az,
-                    cidr_block=public_cidrs[i],
-                    map_public_ip_on_launch=False,
-                    tags=d.tags(Name=f"{prefix}-public-{az}", tier="public"),
-                    opts=child(self),
+            for tier, cidrs in (("public", public_cidrs), ("private", private_cidrs)):
+                tiers[tier].append(
+                    aws.ec2.Subnet(
+                        f"{name}-{tier}-{i}",
+                        vpc_id=vpc.id,
+                        availability_zone=az,
+                        cidr_block=cidrs[i],
+                        map_public_ip_on_launch=False,
+                        tags=d.tags(Name=f"{d.prefix}-{tier}-{az}", tier=tier),
+                        opts=child(self),
+                    )
                 )
-            )
-            private_subnets.append(
-                aws.ec2.Subnet(
-                    f"{name}-private-{i}",
-                    vpc_id=vpc.id,
-                    availability_zone=az,
-                    cidr_block=private_cidrs[i],
-                    map_public_ip_on_launch=False,
-                    tags=d.tags(Name=f"{prefix}-private-{az}", tier="private"),
-                    opts=child(self),
-                )
-            )
-        self.public_subnet_ids = [s.id for s in public_subnets]
-        self.private_subnet_ids = [s.id for s in private_subnets]
+        self.public_subnet_ids = [s.id for s in tiers["public"]]
+        self.private_subnet_ids = [s.id for s in tiers["private"]]
+        return tiers["public"], tiers["private"]
 
+    def _public_routes(
+        self, name: str, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, public_subnets: list[aws.ec2.Subnet]
+    ) -> None:
+        """One public route table: the default route to the internet gateway, on every public subnet."""
+        d = self._deployment
+        name = name
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt", vpc_id=vpc.id, tags=d.tags(Name=f"{prefix}-public"), opts=child(self)
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
+            tags=d.tags(Name=f"{d.prefix}-public"),
+            opts=child(self),
         )
         aws.ec2.Route(
             f"{name}-public-default",
@@ -240,13 +271,20 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child(self)
             )
 
-        # NAT gateways live in the public subnets: one in the first AZ (single) or one per AZ (perAz).
+    def _nat_gateways(
+        self, name: str, args: NetworkArgs, igw: aws.ec2.InternetGateway, public_subnets: list[aws.ec2.Subnet]
+    ) -> list[aws.ec2.NatGateway]:
+        """NAT gateways in the public subnets: one in the first AZ (single) or one per AZ (perAz)."""
+        d = self._deployment
         nat_count = {"none": 0, "single": 1, "perAz": args.az_count}[args.nat_gateways]
         nats: list[aws.ec2.NatGateway] = []
         for i in range(nat_count):
             az = self.availability_zones[i]
             eip = aws.ec2.Eip(
-                f"{name}-nat-eip-{i}", domain="vpc", tags=d.tags(Name=f"{prefix}-nat-{az}"), opts=child(self)
+                f"{name}-nat-eip-{i}",
+                domain="vpc",
+                tags=d.tags(Name=f"{d.prefix}-nat-{az}"),
+                opts=child(self),
             )
             nats.append(
                 aws.ec2.NatGateway(
@@ -254,22 +292,32 @@ class Network(pulumi.ComponentResource):
                     allocation_id=eip.id,
                     subnet_id=public_subnets[i].id,
                     connectivity_type="public",
-                    tags=d.tags(Name=f"{prefix}-nat-{az}"),
+                    tags=d.tags(Name=f"{d.prefix}-nat-{az}"),
                     opts=child(self, depends_on=[igw]),
                 )
             )
         self.nat_gateway_ids = [n.id for n in nats]
+        return nats
 
-        # One private route table per AZ, whatever the NAT mode, so switching modes only moves routes.
-        private_route_tables: list[aws.ec2.RouteTable] = []
+    def _private_routes(
+        self,
+        name: str,
+        args: NetworkArgs,
+        vpc: aws.ec2.Vpc,
+        private_subnets: list[aws.ec2.Subnet],
+        nats: list[aws.ec2.NatGateway],
+    ) -> list[aws.ec2.RouteTable]:
+        """One private route table per AZ, whatever the NAT mode, so switching modes only moves routes."""
+        d = self._deployment
+        tables: list[aws.ec2.RouteTable] = []
         for i, (az, subnet) in enumerate(zip(self.availability_zones, private_subnets, strict=True)):
             rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{i}",
                 vpc_id=vpc.id,
-                tags=d.tags(Name=f"{prefix}-private-{az}"),
+                tags=d.tags(Name=f"{d.prefix}-private-{az}"),
                 opts=child(self),
             )
-            private_route_tables.append(rt)
+            tables.append(rt)
             if nats:
                 nat = nats[i] if args.nat_gateways == "perAz" else nats[0]
                 aws.ec2.Route(
@@ -282,35 +330,38 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id, opts=child(self)
             )
+        return tables
 
-        # The stack's logs key: every log group of the stack except the backup tasks' (module docstring).
-        logs_key = kms_key(
+    def _logs_key(self, name: str) -> aws.kms.Key:
+        """The stack's logs key: every log group of the stack except the backup tasks'
+        (docs/decisions/logs-key.md)."""
+        d = self._deployment
+        return kms_key(
             f"{name}-logs",
             d,
             "logs",
-            f"CloudWatch log groups of {prefix} (flow logs, ECS services, RDS and ElastiCache logs)",
+            f"CloudWatch log groups of {d.prefix} (flow logs, ECS services, RDS and ElastiCache logs)",
             self,
             policy=logs_key_policy(d),
         )
-        self.logs_kms_key_arn = logs_key.arn
 
-        # VPC flow logs (all traffic) to a log group with a bounded retention, through a least-privilege role.
-        self.flow_log_group_name = f"/vpc/{prefix}/flow-logs"
+    def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
+        """VPC flow logs (all traffic) to a log group with a bounded retention, through a least-privilege
+        role."""
+        d = self._deployment
+        self.flow_log_group_name = f"/vpc/{d.prefix}/flow-logs"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=self.flow_log_group_name,
             retention_in_days=args.flow_log_retention_days,
-            kms_key_id=logs_key.arn,
+            kms_key_id=self.logs_kms_key_arn,
             tags=d.tags(),
             opts=child(self),
         )
-        log_group_arn = (
-            f"arn:{d.partition}:logs:{d.region}:{d.account_id}:log-group:{self.flow_log_group_name}"
-        )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            name=f"{prefix}-vpc-flow-logs",
-            description=f"VPC flow logs of {prefix} write to {self.flow_log_group_name}",
+            name=f"{d.prefix}-vpc-flow-logs",
+            description=f"VPC flow logs of {d.prefix} write to {self.flow_log_group_name}",
             assume_role_policy=assume_role_policy(
                 "vpc-flow-logs.amazonaws.com",
                 StringEquals={"aws:SourceAccount": d.account_id},
@@ -322,20 +373,7 @@ class Network(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-flow-logs-policy",
             role=role.id,
-            policy=policy_json(
-                {
-                    "Sid": "WriteFlowLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
-                },
-                {
-                    "Sid": "FindLogGroup",
-                    "Effect": "Allow",
-                    "Action": "logs:DescribeLogGroups",
-                    "Resource": f"arn:{d.partition}:logs:{d.region}:{d.account_id}:log-group:*",
-                },
-            ),
+            policy=_flow_logs_policy(d, self.flow_log_group_name),
             opts=child(self),
         )
         aws.ec2.FlowLog(
@@ -346,18 +384,20 @@ class Network(pulumi.ComponentResource):
             log_destination=log_group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
-            tags=d.tags(Name=f"{prefix}-flow-log"),
+            tags=d.tags(Name=f"{d.prefix}-flow-log"),
             opts=child(self),
         )
 
-        # The ECS tasks' security group: no inline rules (other tiers add ingress as separate rules), egress
-        # limited to what the app needs.
+    def _app_security_group(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> aws.ec2.SecurityGroup:
+        """The ECS tasks' security group: no inline rules (other tiers add ingress as separate rules), egress
+        limited to what the app needs."""
+        d = self._deployment
         app_sg = aws.ec2.SecurityGroup(
             f"{name}-app-sg",
-            name=f"{prefix}-app",
-            description=f"ECS tasks of {prefix}; ingress only from the load balancer",
+            name=f"{d.prefix}-app",
+            description=f"ECS tasks of {d.prefix}; ingress only from the load balancer",
             vpc_id=vpc.id,
-            tags=d.tags(Name=f"{prefix}-app"),
+            tags=d.tags(Name=f"{d.prefix}-app"),
             opts=child(self),
         )
         self.app_security_group_id = app_sg.id
@@ -380,29 +420,10 @@ class Network(pulumi.ComponentResource):
                 to_port=port,
                 cidr_ipv4=cidr,
                 description=description,
-                tags=d.tags(Name=f"{prefix}-app-egress-{label}"),
+                tags=d.tags(Name=f"{d.prefix}-app-egress-{label}"),
                 opts=child(self),
             )
-
-        # Without NAT gateways the private subnets reach AWS only through VPC endpoints (module docstring).
-        self.vpc_endpoint_ids = {}
-        if args.nat_gateways == "none":
-            self._vpc_endpoints(name, d, vpc, private_subnets, private_route_tables, app_sg)
-
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "vpcCidr": self.vpc_cidr,
-                "availabilityZones": self.availability_zones,
-                "publicSubnetIds": self.public_subnet_ids,
-                "privateSubnetIds": self.private_subnet_ids,
-                "natGatewayIds": self.nat_gateway_ids,
-                "appSecurityGroupId": self.app_security_group_id,
-                "vpcEndpointIds": self.vpc_endpoint_ids,
-                "flowLogGroupName": self.flow_log_group_name,
-                "logsKmsKeyArn": self.logs_kms_key_arn,
-            }
-        )
+        return app_sg
 
     def _vpc_endpoints(
         self,
