@@ -1,0 +1,149 @@
+"""Alarms to the alerts topic: a failed backup task, no verified dump for a while, a failed schedule.
+
+Why an EventBridge rule for failures and a success metric for the rest: docs/decisions/backup-alarms.md.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from ...common import Deployment, child
+from .naming import METRIC_SUCCEEDED, namespace
+from .schedule import RETRY_ATTEMPTS, dlq_name
+
+
+def failure_event_pattern(cluster_arn: str, task_definition_family_arn: str) -> str:
+    """ECS Task State Change: a backup task of this cluster stopped with a non-zero exit or never started."""
+    return json.dumps(
+        {
+            "source": ["aws.ecs"],
+            "detail-type": ["ECS Task State Change"],
+            "detail": {
+                "clusterArn": [cluster_arn],
+                "lastStatus": ["STOPPED"],
+                "taskDefinitionArn": [{"prefix": f"{task_definition_family_arn}:"}],
+                "$or": [
+                    {"containers": {"exitCode": [{"anything-but": 0}]}},
+                    {"stopCode": ["TaskFailedToStart"]},
+                ],
+            },
+        },
+        sort_keys=True,
+    )
+
+
+def task_failed(
+    parent: pulumi.Resource,
+    d: Deployment,
+    name: str,
+    *,
+    family: str,
+    cluster_arn: str,
+    family_arn: str,
+    log_group: str,
+    topic_arn: pulumi.Input[str],
+) -> None:
+    """An EventBridge rule on a failed or never-started backup task -> a one-line message to the topic."""
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-failed-rule",
+        name=f"{d.prefix}-backup-failed",
+        description=f"A {family} task stopped with a non-zero exit code or failed to start",
+        event_pattern=failure_event_pattern(cluster_arn, family_arn),
+        tags=d.tags(),
+        opts=child(parent),
+    )
+    aws.cloudwatch.EventTarget(
+        f"{name}-failed-target",
+        rule=rule.name,
+        arn=topic_arn,
+        input_transformer={
+            "input_paths": {
+                "task": "$.detail.taskArn",
+                "stopCode": "$.detail.stopCode",
+                "reason": "$.detail.stoppedReason",
+                "exitCode": "$.detail.containers[0].exitCode",
+            },
+            "input_template": json.dumps(
+                f"{d.prefix}: backup task <task> failed (<stopCode>, exit code <exitCode>): <reason>. "
+                f"Logs: {log_group}"
+            ),
+        },
+        opts=child(parent),
+    )
+
+
+def dump_missing(
+    parent: pulumi.Resource,
+    d: Deployment,
+    name: str,
+    *,
+    hours: int,
+    description: str,
+    log_group_name: str,
+    log_group: aws.cloudwatch.LogGroup,
+    topic_arn: pulumi.Input[str],
+) -> None:
+    """``BackupSucceeded`` from the script's success line, alarmed when it stays below 1 for ``hours``."""
+    aws.cloudwatch.LogMetricFilter(
+        f"{name}-succeeded-filter",
+        name=f"{d.prefix}-backup-succeeded",
+        log_group_name=log_group_name,
+        # pg-backup prints exactly one JSON line with this event after a verified upload.
+        pattern='{ $.event = "pg_backup_complete" }',
+        metric_transformation={"name": METRIC_SUCCEEDED, "namespace": namespace(d), "value": "1"},
+        opts=child(parent, depends_on=[log_group]),
+    )
+    aws.cloudwatch.MetricAlarm(
+        f"{name}-missing-alarm",
+        name=f"{d.prefix}-backup-missing",
+        alarm_description=description,
+        namespace=namespace(d),
+        metric_name=METRIC_SUCCEEDED,
+        statistic="Sum",
+        period=3600,
+        evaluation_periods=hours,
+        datapoints_to_alarm=hours,
+        threshold=1,
+        comparison_operator="LessThanThreshold",
+        treat_missing_data="breaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=d.tags(),
+        opts=child(parent),
+    )
+
+
+def schedule_failed(
+    parent: pulumi.Resource,
+    d: Deployment,
+    name: str,
+    *,
+    family: str,
+    dlq: aws.sqs.Queue,
+    topic_arn: pulumi.Input[str],
+) -> None:
+    """A message in the schedule's dead-letter queue: RunTask itself failed after the retries."""
+    aws.cloudwatch.MetricAlarm(
+        f"{name}-dlq-alarm",
+        name=f"{d.prefix}-backup-schedule-failed",
+        alarm_description=(
+            f"EventBridge Scheduler could not start {family} after {RETRY_ATTEMPTS} "
+            f"retries; the failed invocation is in {dlq_name(d)}."
+        ),
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": dlq_name(d)},
+        statistic="Maximum",
+        period=300,
+        evaluation_periods=1,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=d.tags(),
+        opts=child(parent, depends_on=[dlq]),
+    )
