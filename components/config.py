@@ -419,6 +419,9 @@ class EdgeConfig(_Section):
         )
     )
 
+    app_only_limits: list[Literal["rateLimit", "authRateLimit"]] = Field(default_factory=list)
+    """Limits accepted as enforced by the app only (the plan has too few rules): silences their warning."""
+
     @field_validator("zone_id")
     @classmethod
     def _zone(cls, v: str | None) -> str | None:

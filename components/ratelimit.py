@@ -1,46 +1,14 @@
-"""Translate the stack's rate limits (requests per period per IP) into Cloudflare rate limiting rules.
+"""Translate the stack's rate limits (requests per window per IP) into Cloudflare rate limiting rules.
 
-Pure functions, no Pulumi: usable from config validation, ``__main__.py`` and tests alike.
-
-What each Cloudflare plan allows for rate limiting rules (developers.cloudflare.com/waf/rate-limiting-rules/,
-"Availability"; cloudflare/cloudflare-docs src/content/partials/waf/rate-limiting-availability-by-plan.mdx
-at commit 07acbb6612b5cefa1f8348106c158b0814a2972a):
-
-=========== ================================ ================================ ===== =========================
-plan        counting periods                 mitigation timeouts              rules rule expression fields
-=========== ================================ ================================ ===== =========================
-free        10 s                             10 s                             1     Path (and Verified Bot)
-pro         supported values up to 1 min     supported values up to 1 h       2     Host, URI, Path, Query
-business    supported values up to 10 min    supported values up to 1 day     5     + Method, Source IP, UA
-enterprise  supported values up to 65,535 s  supported values up to 1 day     100   all request fields
-=========== ================================ ================================ ===== =========================
-
-Supported period values (s): 10, 15, 20, 30, 40, 45, 60, 90, 120, 180, 240, 300, 480, 600, 900, 1200, 1800,
-2400, 3600, 65535, 86400. (An older revision of the same page, commit 8bce8c0d, listed fewer values: pro
-10 s / 1 min, business 10 s / 1 min / 10 min, enterprise 10 s .. 10 min (1 h with Advanced Rate Limiting);
-for the stacks' 15-minute limits both revisions give the same period on free, pro and business.)
-Enterprise rule counts depend on the contract; 100 is the documented figure.
-
-Translation of ``requests`` per ``period_seconds``:
-
-* period: the LONGEST period the plan allows that is <= the requested period (a longer window would let a
-  client spend a whole budget in a burst the app never allowed);
-* requests per period: the same rate, ``ceil(requests * period / period_seconds)``, at least 1. Rounding
-  UP means the edge is never stricter than the configured rate: the app enforces the exact limit itself
-  (RATE_LIMIT_* env vars) and the edge is the coarse outer shield that stops floods before the origin.
-  Rounding down would block clients the app allows (and turns slow limits such as 5 / 15 min into 0);
-  the price of rounding up is at most one request per edge period above the configured rate;
-* mitigation timeout: the longest supported value the plan allows that is <= the requested period (a
-  blocked client waits about as long as the app's window), at least the plan's shortest timeout.
-
-A limit that cannot be expressed raises :class:`RateLimitError`, one line naming the key, the value and
-what the plan allows.
+The edge is a flood guard in front of the app's own limiter: a rule never blocks a client whose requests the
+app's limiter admits, whatever their timing. Pure functions, no Pulumi. The plan table, the counting model
+and the choice of period and count: docs/decisions/edge-rate-limits.md.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -49,10 +17,12 @@ if TYPE_CHECKING:
 
 Plan = Literal["free", "pro", "business", "enterprise"]
 
-# Cloudflare's supported counting / mitigation period values, seconds (footnote 3 of the table above).
+# Cloudflare's supported counting / mitigation period values, seconds (WAF > Rate limiting rules >
+# Availability, footnote 3).
 SUPPORTED_PERIODS: tuple[int, ...] = (
     10, 15, 20, 30, 40, 45, 60, 90, 120, 180, 240, 300, 480, 600, 900, 1200, 1800, 2400, 3600, 65535, 86400,
 )  # fmt: skip
+LONGEST_MITIGATION = 86400
 
 
 def _up_to(limit: int) -> tuple[int, ...]:
@@ -66,6 +36,13 @@ class PlanLimits:
     max_rules: int
     # Whether rate limiting rule expressions may use the Host field (free: Path only).
     host_field: bool
+    # Enterprise may set any mitigation timeout through the API (Availability, footnote 4).
+    custom_mitigation: bool = False
+
+    def allows_timeout(self, seconds: int) -> bool:
+        if self.custom_mitigation:
+            return 1 <= seconds <= LONGEST_MITIGATION
+        return seconds in self.mitigation_timeouts
 
 
 PLAN_LIMITS: dict[str, PlanLimits] = {
@@ -75,9 +52,17 @@ PLAN_LIMITS: dict[str, PlanLimits] = {
         periods=_up_to(600), mitigation_timeouts=_up_to(86400), max_rules=5, host_field=True
     ),
     "enterprise": PlanLimits(
-        periods=_up_to(65535), mitigation_timeouts=_up_to(86400), max_rules=100, host_field=True
+        periods=_up_to(65535),
+        mitigation_timeouts=_up_to(86400),
+        max_rules=100,
+        host_field=True,
+        custom_mitigation=True,
     ),
 }
+
+# The short config keys of the stack's limits, in priority order (the auth limit first: credential brute
+# force is what the edge must stop).
+LIMIT_KEYS: tuple[str, ...] = ("authRateLimit", "rateLimit")
 
 
 class RateLimitError(ValueError):
@@ -93,6 +78,10 @@ class RequestedLimit:
     period_seconds: int
     path_prefix: str | None = None
 
+    @property
+    def short_key(self) -> str:
+        return self.key.split(".", 1)[-1]
+
     def show(self) -> str:
         value: dict[str, object] = {"requests": self.requests, "periodSeconds": self.period_seconds}
         if self.path_prefix is not None:
@@ -102,7 +91,7 @@ class RequestedLimit:
 
 @dataclass(frozen=True)
 class EdgeRateLimit:
-    """A limit as one Cloudflare rate limiting rule will enforce it."""
+    """A limit as one Cloudflare rate limiting rule enforces it."""
 
     key: str
     requests_per_period: int
@@ -110,27 +99,27 @@ class EdgeRateLimit:
     mitigation_timeout: int
     path_prefix: str | None
 
-    @property
-    def per_second(self) -> float:
-        return self.requests_per_period / self.period
+
+def app_windows_in_count(period: int, window: int) -> int:
+    """How many of the app's fixed windows one Cloudflare count can overlap.
+
+    Cloudflare counts over at most two consecutive periods (a span shorter than ``2 * period``); a span of
+    length L overlaps at most ``1 + ceil(L / window)`` fixed windows, each holding at most the app's limit.
+    """
+    return 1 + -(-2 * period // window)
 
 
 def stack_limits(edge: EdgeConfig) -> list[RequestedLimit]:
-    """The stack's limits in priority order: the auth limit first (credential brute force is what the
-    edge must stop), then the overall per-IP limit."""
+    """The stack's limits in priority order (:data:`LIMIT_KEYS`)."""
+    limits = {"authRateLimit": edge.auth_rate_limit, "rateLimit": edge.rate_limit}
     return [
         RequestedLimit(
-            key="saas-backend:edge.authRateLimit",
-            requests=edge.auth_rate_limit.requests,
-            period_seconds=edge.auth_rate_limit.period_seconds,
-            path_prefix=edge.auth_rate_limit.path_prefix,
-        ),
-        RequestedLimit(
-            key="saas-backend:edge.rateLimit",
-            requests=edge.rate_limit.requests,
-            period_seconds=edge.rate_limit.period_seconds,
-            path_prefix=edge.rate_limit.path_prefix,
-        ),
+            key=f"saas-backend:edge.{key}",
+            requests=limits[key].requests,
+            period_seconds=limits[key].period_seconds,
+            path_prefix=limits[key].path_prefix,
+        )
+        for key in LIMIT_KEYS
     ]
 
 
@@ -148,24 +137,32 @@ def plan_limits(plan: str) -> PlanLimits:
 
 
 def translate(plan: str, limit: RequestedLimit) -> EdgeRateLimit:
-    """The rule that enforces ``limit`` on ``plan`` (see the module docstring for the rounding)."""
+    """The tightest rule on ``plan`` that never blocks a client the app admits under ``limit``.
+
+    For each period the plan supports up to the app's window, the count is the app's limit times the app
+    windows one Cloudflare count can overlap; the period with the lowest resulting rate wins (on enterprise
+    that is the app's own window whenever Cloudflare supports it). The mitigation timeout is the longest the
+    plan allows up to the app's window (enterprise: the window itself).
+    """
     limits = plan_limits(plan)
-    if limit.requests < 1 or limit.period_seconds < 1:
+    window = limit.period_seconds
+    if limit.requests < 1 or window < 1:
         raise RateLimitError(f"{limit.key} is {limit.show()}; requests and periodSeconds must be at least 1")
-    fitting = [p for p in limits.periods if p <= limit.period_seconds]
+    fitting = [p for p in limits.periods if p <= window]
     if not fitting:
         raise RateLimitError(
             f"{limit.key} is {limit.show()}; periodSeconds must be at least {limits.periods[0]}: "
             f"the Cloudflare {plan} plan counts over {_seconds(limits.periods)}"
         )
-    period = fitting[-1]
-    # ceil(requests * period / period_seconds) in integers: the same rate, rounded up, at least 1.
-    requests = max(1, -(-limit.requests * period // limit.period_seconds))
-    timeouts = [t for t in limits.mitigation_timeouts if t <= limit.period_seconds]
-    timeout = timeouts[-1] if timeouts else limits.mitigation_timeouts[0]
+    # Lowest rate (count / period); on a tie the longer period.
+    period = min(fitting, key=lambda p: (limit.requests * app_windows_in_count(p, window) / p, -p))
+    if limits.custom_mitigation:
+        timeout = min(window, LONGEST_MITIGATION)
+    else:
+        timeout = max(t for t in limits.mitigation_timeouts if t <= window)
     return EdgeRateLimit(
         key=limit.key,
-        requests_per_period=requests,
+        requests_per_period=limit.requests * app_windows_in_count(period, window),
         period=period,
         mitigation_timeout=timeout,
         path_prefix=limit.path_prefix,
@@ -174,39 +171,52 @@ def translate(plan: str, limit: RequestedLimit) -> EdgeRateLimit:
 
 @dataclass(frozen=True)
 class EdgeRateLimits:
-    """The rules to create, and one warning line per limit left to the app (see :func:`translate_all`)."""
+    """The rules to create, and one warning line per unacknowledged limit left to the app."""
 
     rules: list[EdgeRateLimit]
     app_only: list[str]
 
 
-def translate_all(plan: str, limits: Sequence[RequestedLimit], *, strict: bool) -> EdgeRateLimits:
+def translate_all(
+    plan: str,
+    limits: Sequence[RequestedLimit],
+    *,
+    strict: bool,
+    acknowledged: Collection[str] = (),
+) -> EdgeRateLimits:
     """One rule per limit, ``limits`` in priority order; the plan must allow that many rules.
 
     Every limit is translated (and must be expressible) first. When the plan allows fewer rules than
     limits: with ``strict`` (production) that is an error naming the first limit that does not fit;
-    otherwise the first ``max_rules`` limits get edge rules and each other one gets a warning line: it is
-    then enforced by the app only (RATE_LIMIT_* env vars). Without that, the free plan (one rule) could
-    never carry the two limits every stack has (edge.rateLimit and edge.authRateLimit).
+    otherwise the first ``max_rules`` limits get edge rules and every other one is left to the app: a
+    warning line each, unless its short key is in ``acknowledged`` (``edge.appOnlyLimits``). An
+    acknowledgement of a limit that does get an edge rule is an error (it would hide nothing, silently).
     """
     allowed = plan_limits(plan)
     rules = [translate(plan, limit) for limit in limits]
-    if len(rules) <= allowed.max_rules:
+    kept, extra = limits[: allowed.max_rules], limits[allowed.max_rules :]
+    stale = sorted(set(acknowledged) & {limit.short_key for limit in kept})
+    if stale:
+        raise RateLimitError(
+            f"saas-backend:edge.appOnlyLimits lists {', '.join(stale)}; the Cloudflare {plan} plan enforces "
+            f"{'it' if len(stale) == 1 else 'them'} at the edge: remove the acknowledgement"
+        )
+    if not extra:
         return EdgeRateLimits(rules=rules, app_only=[])
-    kept = limits[: allowed.max_rules]
-    used = ", ".join(limit.key.split(":", 1)[-1] for limit in kept)
+    used = ", ".join(limit.short_key for limit in kept)
     budget = (
         f"the Cloudflare {plan} plan allows {allowed.max_rules} rate limiting "
         f"rule{'s' if allowed.max_rules != 1 else ''} ({used}) and this stack has {len(limits)} limits"
     )
     if strict:
-        extra = limits[allowed.max_rules]
         raise RateLimitError(
-            f"{extra.key} is {extra.show()}; {budget}; production needs every limit at the edge: use a plan "
-            f"with more rules (pro: 2, business: 5, enterprise: 100)"
+            f"{extra[0].key} is {extra[0].show()}; {budget}; production needs every limit at the edge: use a "
+            f"plan with more rules (pro: 2, business: 5, enterprise: 100)"
         )
     app_only = [
-        f"{extra.key} is {extra.show()}; {budget}: this limit is enforced by the app only, not at the edge"
-        for extra in limits[allowed.max_rules :]
+        f"{limit.key} is {limit.show()}; {budget}: this limit is enforced by the app only, not at the edge "
+        f"(acknowledge it with edge.appOnlyLimits: [{limit.short_key}])"
+        for limit in extra
+        if limit.short_key not in acknowledged
     ]
     return EdgeRateLimits(rules=rules[: allowed.max_rules], app_only=app_only)

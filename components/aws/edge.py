@@ -388,7 +388,7 @@ def _validate_edge(args: EdgeArgs) -> None:
     for rule in args.rate_limits:
         require(
             rule.period in limits.periods
-            and rule.mitigation_timeout in limits.mitigation_timeouts
+            and limits.allows_timeout(rule.mitigation_timeout)
             and rule.requests_per_period >= 1,
             component,
             "rate_limits",

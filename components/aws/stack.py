@@ -59,7 +59,9 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     """Create the stack on AWS + Cloudflare; return ``{output name: value}`` to export."""
     # Checked before any resource exists: a rate limit the Cloudflare plan cannot express stops the program
     # with one line naming the key (components/ratelimit.py); one that only the app can enforce is a warning.
-    edge_rate_limits = translate_all(cfg.edge.plan, stack_limits(cfg.edge), strict=cfg.is_production)
+    edge_rate_limits = translate_all(
+        cfg.edge.plan, stack_limits(cfg.edge), strict=cfg.is_production, acknowledged=cfg.edge.app_only_limits
+    )
     for warning in edge_rate_limits.app_only:
         pulumi.log.warn(warning)
 
