@@ -12,16 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import StackConfig, looks_secret
+from .variables import PROGRAM_VARIABLES
 
 # Variables the program computes; the `env` config map may not redefine them (LOG_LEVEL excepted).
-COMPUTED = (
-    "NODE_ENV",
-    "PORT",
-    "API_URL",
-    "RATE_LIMIT_WINDOW_MS",
-    "RATE_LIMIT_MAX_REQUESTS",
-    "AUTH_RATE_LIMIT_MAX",
-)
+COMPUTED = PROGRAM_VARIABLES
 DEFAULT_LOG_LEVEL = "info"
 
 

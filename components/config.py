@@ -9,10 +9,14 @@ naming the full key, the value and what is allowed, e.g.::
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -27,15 +31,26 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from policies.saas_guardrails.logs import DEFAULT_MIN_RETENTION_DAYS
 from policies.saas_guardrails.names import is_secret_name
+from policies.saas_guardrails.rds import DEFAULT_MIN_BACKUP_DAYS
+
+from .regions import region_problem
+from .schedule import schedule_problem
+from .variables import PROGRAM_VARIABLES, reserved_names
 
 PROJECT = "saas-backend"
+# Where relative build contexts are read from: the project directory (Pulumi runs the program there).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Config namespaces a stack may use besides the project's own: the providers this program runs.
+PROVIDER_NAMESPACES = ("aws", "cloudflare", "docker", "random", "pulumi")
 
 Environment = Literal["staging", "production", "dev"]
 Platform = Literal["aws", "docker"]
 NatMode = Literal["none", "single", "perAz"]
 CloudflarePlan = Literal["free", "pro", "business", "enterprise"]
-LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]
+# The app's logger levels (@er/interfaces LogLevel, switched on by the API's LoggingService).
+LogLevel = Literal["debug", "info", "warn", "error"]
 
 # Fargate CPU units and the memory (MiB) each allows (AWS ECS task size table).
 FARGATE_SIZES: dict[int, range] = {
@@ -52,7 +67,6 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_AWS_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _RDS_CLASS_RE = re.compile(
     r"^db\.(t3|t4g|m5|m6g|m6i|m7g|r5|r6g|r6i|r7g)\.(micro|small|medium|large|\d*xlarge)$"
 )
@@ -72,7 +86,14 @@ def looks_secret(name: str) -> bool:
 
 
 class ConfigError(Exception):
-    """A stack configuration value is invalid. ``str()`` is one line naming key, value and what is allowed."""
+    """The stack configuration is invalid: one line per mistake naming key, value and what is allowed.
+
+    ``lines`` holds them, most explanatory first; ``str()`` joins them with newlines.
+    """
+
+    def __init__(self, message: str | list[str]) -> None:
+        self.lines = [message] if isinstance(message, str) else list(message)
+        super().__init__("\n".join(self.lines))
 
 
 class _Section(BaseModel):
@@ -84,6 +105,13 @@ class _Section(BaseModel):
         str_strip_whitespace=True,
         use_attribute_docstrings=True,
     )
+
+
+def _check_region(v: str) -> str:
+    problem = region_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
 
 
 def _check_positive_port(v: int) -> int:
@@ -121,12 +149,21 @@ class ImageSource(_Section):
             )
         return v
 
+    @field_validator("context")
+    @classmethod
+    def _context_exists(cls, v: str | None) -> str | None:
+        if v is not None and not (PROJECT_DIR / v).is_dir():
+            raise ValueError("no such directory: a build context is a directory relative to the project")
+        return v
+
     @model_validator(mode="after")
     def _one_of(self) -> ImageSource:
         if (self.image is None) == (self.context is None):
             raise ValueError(
                 "give exactly one of image (a pinned reference) or context (a Docker build context)"
             )
+        if self.context is not None and not (PROJECT_DIR / self.context / self.dockerfile).is_file():
+            raise _KeyedError("dockerfile", self.dockerfile, f"no such file in the context {self.context}")
         return self
 
 
@@ -135,6 +172,23 @@ class TaskSize(_Section):
     """Fargate CPU units: 256, 512, 1024, 2048 or 4096."""
     memory: int = 512
     """Memory (MiB) allowed for the CPU size."""
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu_units(cls, v: Any) -> Any:
+        if isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 16:
+            raise ValueError(
+                f"cpu is in Fargate CPU units, 1024 per vCPU: for {v:g} vCPU write {round(v * 1024)} "
+                f"(allowed: {', '.join(map(str, FARGATE_SIZES))})"
+            )
+        return v
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory_units(cls, v: Any) -> Any:
+        if isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 30:
+            raise ValueError(f"memory is in MiB: for {v:g} GB write {round(v * 1024)}")
+        return v
 
     @model_validator(mode="after")
     def _fargate(self) -> TaskSize:
@@ -183,9 +237,13 @@ class NetworkConfig(_Section):
 
 
 def _check_retention(v: int) -> int:
-    if v not in LOG_RETENTION_DAYS:
+    """A CloudWatch retention period no shorter than the policy pack's log-retention floor (one constant)."""
+    allowed = [d for d in LOG_RETENTION_DAYS if d >= DEFAULT_MIN_RETENTION_DAYS]
+    if v not in allowed:
+        floor = f" (the policy pack's log-retention rule needs >= {DEFAULT_MIN_RETENTION_DAYS})"
         raise ValueError(
-            f"must be one of the CloudWatch retention periods: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+            f"must be a CloudWatch retention period of at least {DEFAULT_MIN_RETENTION_DAYS} days{floor}: "
+            f"{', '.join(map(str, allowed))}"
         )
     return v
 
@@ -283,8 +341,8 @@ class PostgresConfig(_Section):
     """Initial gp3 storage (GiB)."""
     max_allocated_storage_gb: int = Field(default=100, ge=20, le=65536)
     """Storage autoscaling ceiling (GiB)."""
-    backup_retention_days: int = Field(default=7, ge=7, le=35)
-    """Automated backups / point-in-time recovery window (days, >= 7)."""
+    backup_retention_days: int = Field(default=7, ge=DEFAULT_MIN_BACKUP_DAYS, le=35)
+    """Automated backups / point-in-time recovery window (days, >= 7, the policy pack's floor)."""
     database_name: str = "app"
     """Database name."""
     username: str = "app"
@@ -372,18 +430,15 @@ class BackupsConfig(_Section):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str) -> str:
-        if not re.fullmatch(
-            r"cron\(\S+ \S+ \S+ \S+ \S+ \S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)", v
-        ):
-            raise ValueError("must be an EventBridge schedule such as cron(0 1 * * ? *) or rate(1 day)")
+        problem = schedule_problem(v)
+        if problem:
+            raise ValueError(f"{problem}; e.g. cron(0 1 * * ? *) (01:00 UTC daily) or rate(1 day)")
         return v
 
     @field_validator("copy_region")
     @classmethod
     def _region(cls, v: str | None) -> str | None:
-        if v is not None and not _AWS_REGION_RE.match(v):
-            raise ValueError("must be an AWS region such as us-east-1")
-        return v
+        return None if v is None else _check_region(v)
 
 
 class RateLimit(_Section):
@@ -514,9 +569,7 @@ class StackConfig(_Section):
             if info.data.get("platform") == "aws" and info.data.get("environment") not in (None, "dev"):
                 raise PydanticCustomError("missing", "Field required")
             return v
-        if not _AWS_REGION_RE.match(v):
-            raise ValueError("must be an AWS region such as us-west-2")
-        return v
+        return _check_region(v)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -526,62 +579,143 @@ class StackConfig(_Section):
     @field_validator("env")
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        problems: list[_KeyedError] = []
+        owned = reserved_names()
         for name, value in v.items():
             if not _ENV_NAME_RE.match(name):
-                raise _KeyedError(name, value, "names must be environment variable names (A-Z, 0-9, _)")
-            if looks_secret(name):
-                raise _KeyedError(name, value, "the name looks like a secret; list it in secretNames instead")
+                problems.append(
+                    _KeyedError(name, value, "names must be environment variable names (A-Z, 0-9, _)")
+                )
+            elif name in PROGRAM_VARIABLES:
+                problems.append(
+                    _KeyedError(name, value, f"{name} is computed by the program and cannot be set here")
+                )
+            elif name in owned:
+                problems.append(_KeyedError(name, value, f"{name} is a secret {owned[name]}"))
+            elif looks_secret(name):
+                problems.append(
+                    _KeyedError(name, value, "the name looks like a secret; list it in secretNames instead")
+                )
+            elif name == "LOG_LEVEL" and value not in get_args(LogLevel):
+                problems.append(
+                    _KeyedError(name, value, f"the app's log levels are {', '.join(get_args(LogLevel))}")
+                )
+        _raise_all(problems)
         return v
 
     @field_validator("secret_names")
     @classmethod
     def _secret_names(cls, v: list[str]) -> list[str]:
+        problems: list[_KeyedError] = []
+        owned = reserved_names()
         for n, name in enumerate(v):
             if not _ENV_NAME_RE.match(name):
-                raise _KeyedError(f"[{n}]", name, "must be an environment variable name (A-Z, 0-9, _)")
-            if name in v[:n]:
-                raise _KeyedError(f"[{n}]", name, "names must be unique")
+                problems.append(
+                    _KeyedError(f"[{n}]", name, "must be an environment variable name (A-Z, 0-9, _)")
+                )
+            elif name in v[:n]:
+                problems.append(_KeyedError(f"[{n}]", name, "names must be unique"))
+            elif name in owned:
+                problems.append(
+                    _KeyedError(f"[{n}]", name, f"{name} is {owned[name]}; name third-party secrets apart")
+                )
+            elif name in PROGRAM_VARIABLES:
+                problems.append(_KeyedError(f"[{n}]", name, f"{name} is a plain variable the program sets"))
+        _raise_all(problems)
         return v
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
-        if self.platform == "docker" and self.environment != "dev":
-            raise _KeyedError(
-                "platform",
-                self.platform,
-                f"only environment dev runs on the local Docker engine (environment is {self.environment})",
-            )
-        if self.environment == "dev" and self.platform != "docker":
-            raise _KeyedError(
-                "platform",
-                self.platform,
-                "environment dev runs on the local Docker engine: set platform docker",
-            )
-        if self.environment == "production":
-            if self.network.az_count < 2:
-                raise _KeyedError("network.azCount", self.network.az_count, "production needs at least 2 AZs")
-            if self.network.nat_gateways != "perAz":
-                raise _KeyedError("network.natGateways", self.network.nat_gateways, "production needs perAz")
-        if self.backups.copy_region is not None and self.backups.copy_region == self.aws_region_setting:
-            raise _KeyedError("backups.copyRegion", self.backups.copy_region, "must differ from aws:region")
-        if self.environment == "production" and self.backups.copy_region is None:
-            raise _KeyedError(
-                "backups.copyRegion", None, "production needs a second region for backup copies"
-            )
+        platform = self._platform_problems()
+        _raise_all(platform)  # a platform that cannot run this environment explains everything else
+        problems = [*self._production_problems(), *self._name_problems()]
         if self.platform == "aws" and self.network.nat_gateways == "none":
             for role in ("api", "worker", "scheduler"):
                 image = getattr(self, role).source.image
                 if image is not None and not _ECR_IMAGE_RE.match(image):
-                    raise _KeyedError(
-                        "network.natGateways",
-                        "none",
-                        f"without NAT gateways tasks reach only AWS (VPC endpoints): {role}.source.image "
-                        f"{image} cannot be pulled; use an ECR image or a build context, or NAT gateways",
+                    problems.append(
+                        _KeyedError(
+                            "network.natGateways",
+                            "none",
+                            f"without NAT gateways tasks reach only AWS (VPC endpoints): {role}.source.image "
+                            f"{image} cannot be pulled; use an ECR image or a build context, or NAT gateways",
+                        )
                     )
         clash = set(self.env) & set(self.secret_names)
         if clash:
-            raise _KeyedError("env", sorted(clash), "a name cannot be both a plain env var and a secret")
+            problems.append(
+                _KeyedError("env", sorted(clash), "a name cannot be both a plain env var and a secret")
+            )
+        _raise_all(problems)
         return self
+
+    def _platform_problems(self) -> list[_KeyedError]:
+        if self.platform == "docker" and self.environment != "dev":
+            return [
+                _KeyedError(
+                    "platform",
+                    self.platform,
+                    f"only environment dev runs on the local Docker engine "
+                    f"(environment is {self.environment})",
+                )
+            ]
+        if self.environment == "dev" and self.platform != "docker":
+            return [
+                _KeyedError(
+                    "platform",
+                    self.platform,
+                    "environment dev runs on the local Docker engine: set platform docker",
+                )
+            ]
+        return []
+
+    def _production_problems(self) -> list[_KeyedError]:
+        problems: list[_KeyedError] = []
+        if self.backups.copy_region is not None and self.backups.copy_region == self.aws_region_setting:
+            problems.append(
+                _KeyedError("backups.copyRegion", self.backups.copy_region, "must differ from aws:region")
+            )
+        if not self.is_production:
+            return problems
+        if self.network.az_count < 2:
+            problems.append(
+                _KeyedError("network.azCount", self.network.az_count, "production needs at least 2 AZs")
+            )
+        if self.network.nat_gateways != "perAz":
+            problems.append(
+                _KeyedError("network.natGateways", self.network.nat_gateways, "production needs perAz")
+            )
+        if self.backups.copy_region is None:
+            problems.append(
+                _KeyedError("backups.copyRegion", None, "production needs a second region for backup copies")
+            )
+        if self.worker.spot:
+            problems.append(
+                _KeyedError(
+                    "worker.spot",
+                    True,
+                    "production runs workers on regular Fargate capacity (Fargate Spot tasks can be "
+                    "stopped with a two-minute warning): set it to false",
+                )
+            )
+        return problems
+
+    def _name_problems(self) -> list[_KeyedError]:
+        """``appName`` must leave room, in this environment, for the longest physical name it feeds."""
+        if self.platform != "aws":
+            return []
+        longest = max(physical_names(self), key=lambda n: len(n.name) - n.limit)
+        if len(longest.name) <= longest.limit:
+            return []
+        most = len(self.app_name) - (len(longest.name) - longest.limit)
+        return [
+            _KeyedError(
+                "appName",
+                self.app_name,
+                f"in {self.environment} it may have at most {most} characters: {longest.what} "
+                f"{longest.name} must fit {longest.limit}",
+            )
+        ]
 
     # Derived settings: production safety follows from `environment`, never from extra flags.
     @property
@@ -624,8 +758,73 @@ class _KeyedError(ValueError):
         self.allowed = allowed
 
 
+class _KeyedErrors(ValueError):
+    """Several keyed errors found by one validator: each becomes a line of its own."""
+
+    def __init__(self, errors: list[_KeyedError]) -> None:
+        super().__init__("; ".join(e.allowed for e in errors))
+        self.errors = errors
+
+
+def _raise_all(problems: list[_KeyedError]) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise _KeyedErrors(problems)
+
+
+@dataclass(frozen=True)
+class PhysicalName:
+    """A physical name that ``<appName>-<environment>`` feeds, and the AWS limit on its length."""
+
+    what: str
+    name: str
+    limit: int
+
+
+# An AWS account id is 12 digits; names are checked with a placeholder of that length.
+_ACCOUNT = "123456789012"
+
+
+def physical_names(cfg: StackConfig) -> list[PhysicalName]:
+    """The length-limited names built from the prefix (the components build the same strings)."""
+    p = cfg.prefix
+    names = [
+        # ElastiCache CreateReplicationGroup: ReplicationGroupId "must contain from 1 to 40 ... characters".
+        PhysicalName("the ElastiCache replication group id", f"{p}-redis", 40),
+        # RDS DBInstanceIdentifier: 1 to 63 letters, digits or hyphens.
+        PhysicalName("the RDS instance identifier", f"{p}-postgres", 63),
+        # IAM CreateRole: RoleName maximum length 64.
+        PhysicalName("the IAM role name", f"{p}-backup-replication", 64),
+        PhysicalName("the IAM role name", f"{p}-rds-monitoring", 64),
+        # S3 general purpose bucket naming rules: 3 to 63 characters.
+        PhysicalName("the S3 bucket name", f"{p}-backups-{_ACCOUNT}", 63),
+    ]
+    if cfg.backups.copy_region:
+        names.append(
+            PhysicalName("the S3 bucket name", f"{p}-backups-{_ACCOUNT}-{cfg.backups.copy_region}", 63)
+        )
+    return names
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Reading and error formatting
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One mistake: ``rank`` orders the most explanatory first (a misplaced file layout or namespace, then
+    environment/platform, unknown keys, bad values, and last missing keys, often a consequence)."""
+
+    rank: int
+    key: str
+    line: str
+
+
+_STRUCTURE, _CHOICE, _UNKNOWN_KEY, _VALUE, _MISSING = range(5)
+_CHOICE_KEYS = (f"{PROJECT}:environment", f"{PROJECT}:platform")
+# Keys that belong to a provider's namespace, as someone might write them without it.
+_PROVIDER_KEYS = {"region": "aws:region"}
 
 
 def _show(value: Any) -> str:
@@ -639,6 +838,13 @@ def _show(value: Any) -> str:
         return repr(value)
 
 
+def _as_written(value: Any) -> str:
+    """How a YAML scalar reads as text (``true``, ``7.1``): what to put in quotes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _key_of(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return PROJECT
@@ -646,29 +852,18 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
     field = StackConfig.model_fields.get(head)
     if field is not None and field.alias:  # an error in a default value is located by field name
         head = field.alias
-    if ":" in head:  # provider keys such as aws:region
-        base = head
-    else:
-        base = f"{PROJECT}:{head}"
-    path = base
+    path = head if ":" in head else f"{PROJECT}:{head}"  # provider keys such as aws:region stay as they are
     for part in rest:
         path += f"[{part}]" if part.isdigit() else f".{part}"
     return path
 
 
-def _allowed(err: Mapping[str, Any], model_fields: list[str]) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind == "missing":
-        return "it is required"
-    if kind == "extra_forbidden":
-        return f"it is not a known key; allowed keys here: {', '.join(model_fields)}"
-    if kind == "literal_error":
-        return f"allowed: {ctx.get('expected', '')}".replace("'", "")
-    msg = str(err["msg"])
-    msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
-    msg = msg.replace("Input should be", "must be")
-    return msg
+def _join_key(loc: tuple[int | str, ...], key: str) -> str:
+    if ":" in key:
+        return key
+    if not loc:
+        return f"{PROJECT}:{key}"
+    return _key_of(loc) + (key if key.startswith("[") else f".{key}")
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
@@ -692,25 +887,59 @@ def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     return []
 
 
-def format_validation_error(exc: ValidationError, raw: Mapping[str, Any]) -> str:
-    """One line for the first error (by key), naming key, value and what is allowed."""
-    errors = sorted(exc.errors(include_url=False), key=lambda e: tuple(str(p) for p in e["loc"]))
-    first = errors[0]
-    loc = tuple(first["loc"])
-    original = first.get("ctx", {}).get("error") if first.get("ctx") else None
-    if isinstance(original, _KeyedError):
-        key = _key_of(loc) if loc else PROJECT
-        sep = "" if original.key.startswith("[") else ("." if loc else ":")
-        line = f"{key}{sep}{original.key} is {_show(original.value)}; {original.allowed}"
+def _unknown_key(loc: tuple[int | str, ...], key: str, value: Any) -> str:
+    allowed = _fields_at(StackConfig, loc)
+    name = str(loc[-1])
+    if len(loc) == 1 and name in _PROVIDER_KEYS:
+        hint = f"; it is the provider's key {_PROVIDER_KEYS[name]}: write it with the namespace"
+        return f"{key} is {_show(value)}; it is not a key of {PROJECT}{hint}"
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"{key} is {_show(value)}; it is not a known key; {hint}allowed keys here: {', '.join(allowed)}"
+
+
+def _generic(err: Mapping[str, Any]) -> Problem:
+    loc = tuple(err["loc"])
+    key, kind, value = _key_of(loc), err["type"], err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return Problem(_MISSING, key, f"{key} is missing; it is required")
+    if kind == "extra_forbidden":
+        return Problem(_UNKNOWN_KEY, key, _unknown_key(loc, key, value))
+    if kind == "string_type" and isinstance(value, int | float | bool):
+        allowed = f"must be a string: quote it ({json.dumps(_as_written(value))})"
+    elif kind == "literal_error":
+        allowed = f"allowed: {ctx.get('expected', '')}".replace("'", "")
     else:
-        value = first.get("input")
-        if first["type"] == "missing":
-            line = f"{_key_of(loc)} is missing; it is required"
+        allowed = re.sub(r"^(Value error|Assertion failed), ", "", str(err["msg"]))
+        allowed = allowed.replace("Input should be", "must be")
+    return Problem(_CHOICE if key in _CHOICE_KEYS else _VALUE, key, f"{key} is {_show(value)}; {allowed}")
+
+
+def _keyed(loc: tuple[int | str, ...], error: _KeyedError) -> Problem:
+    key = _join_key(loc, error.key)
+    rank = _CHOICE if key in _CHOICE_KEYS else _VALUE
+    return Problem(rank, key, f"{key} is {_show(error.value)}; {error.allowed}")
+
+
+def validation_problems(exc: ValidationError) -> list[Problem]:
+    """Every error of a validation, as one-line problems."""
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        original = (err.get("ctx") or {}).get("error")
+        if isinstance(original, _KeyedErrors):
+            problems += [_keyed(loc, e) for e in original.errors]
+        elif isinstance(original, _KeyedError):
+            problems.append(_keyed(loc, original))
         else:
-            line = f"{_key_of(loc)} is {_show(value)}; {_allowed(first, _fields_at(StackConfig, loc))}"
-    if len(errors) > 1:
-        line += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
-    return line
+            problems.append(_generic(err))
+    return problems
+
+
+def format_validation_error(exc: ValidationError, raw: Mapping[str, Any] | None = None) -> str:
+    """Every error of a validation, one line each, most explanatory first."""
+    return "\n".join(p.line for p in sorted(validation_problems(exc)))
 
 
 def parse_raw_value(value: str) -> Any:
@@ -731,28 +960,72 @@ def parse_raw_value(value: str) -> Any:
     return value
 
 
+def _is_text(key: str) -> bool:
+    """Whether a top-level key holds text: the CLI hands ``15`` and ``"15"`` over alike, as "15"."""
+    field = next((f for f in StackConfig.model_fields.values() if f.alias == key), None)
+    if field is None:
+        return False
+    annotation = field.annotation
+    optional = get_origin(annotation) in (Union, UnionType) and str in get_args(annotation)
+    return annotation is str or get_origin(annotation) is Literal or optional
+
+
+def _namespace_problem(full_key: str, value: str) -> Problem | None:
+    namespace, _, key = full_key.partition(":")
+    if namespace == PROJECT or namespace in PROVIDER_NAMESPACES:
+        return None
+    close = difflib.get_close_matches(namespace, [PROJECT], n=1, cutoff=0.6)
+    hint = f": did you mean {PROJECT}:{key}?" if close else ""
+    return Problem(
+        _STRUCTURE,
+        full_key,
+        f"{full_key} is {_show(value)}; the namespace {namespace} is neither this project's ({PROJECT}) "
+        f"nor a provider's ({', '.join(PROVIDER_NAMESPACES)}){hint}",
+    )
+
+
 def load(values: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> StackConfig:
     """Build the typed config from the engine's flat ``namespace:key -> string`` config map.
 
-    Raises :class:`ConfigError` with a one-line message on the first invalid value.
+    Raises :class:`ConfigError` listing every mistake found, one line each, most explanatory first.
     """
     raw: dict[str, Any] = {}
-    for full_key, value in values.items():
+    problems: list[Problem] = []
+    for full_key, value in sorted(values.items()):
         namespace, _, key = full_key.partition(":")
         if full_key in secret_keys:
-            raise ConfigError(
-                f"{full_key} is a secure (encrypted) value; stack files carry no ciphertext: "
-                "generated secrets "
-                "come from pulumi_random, third-party ones from secretNames filled in Secrets Manager"
+            problems.append(
+                Problem(
+                    _STRUCTURE,
+                    full_key,
+                    f"{full_key} is a secure (encrypted) value; stack files carry no ciphertext: generated "
+                    "secrets come from pulumi_random, third-party ones from secretNames filled in Secrets "
+                    "Manager",
+                )
             )
-        if namespace == PROJECT:
-            raw[key] = parse_raw_value(value)
+        elif namespace == PROJECT:
+            raw[key] = value if _is_text(key) else parse_raw_value(value)
         elif full_key == "aws:region":
             raw["aws:region"] = value
+        elif problem := _namespace_problem(full_key, value):
+            problems.append(problem)
+    if not raw:
+        problems.append(
+            Problem(
+                _STRUCTURE,
+                PROJECT,
+                f"{PROJECT}:* is missing; every setting goes under `config:` in Pulumi.<stack>.yaml "
+                f"(config: {{{PROJECT}:environment: staging, ...}})",
+            )
+        )
+        raise ConfigError([p.line for p in sorted(problems)])
     try:
-        return StackConfig.model_validate(raw)
+        config = StackConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, raw)) from None
+        problems += validation_problems(exc)
+    if problems:
+        raise ConfigError([p.line for p in sorted(problems)])
+    return config
 
 
 def from_pulumi() -> StackConfig:

@@ -1,7 +1,8 @@
 """``python -m preflight [stack]``: evaluate the program for a stack offline and report.
 
-Exit codes: 0 ok; 1 the program failed (config error, program error); 2 usage error;
-3 the policy pack reported a mandatory violation.
+Exit codes (README "Exit codes"): 0 ok; 1 the program failed (a program error); 2 usage error or unknown
+stack; 3 a mandatory policy violation; 4 a config error (the stack file or a value in it); 5 a ``secure:``
+(encrypted) value in the stack file.
 """
 
 from __future__ import annotations
@@ -9,11 +10,34 @@ from __future__ import annotations
 import argparse
 import sys
 
+from components.config import ConfigError, load
+
 from . import report, verdicts
 from .engine import evaluate
-from .stackfile import StackFileError, available_stacks
+from .stackfile import CiphertextError, StackFileError, UnknownStackError, available_stacks, load_stack_config
 
 DEFAULT_STACK = "staging"
+EXIT_OK, EXIT_PROGRAM, EXIT_USAGE, EXIT_POLICY, EXIT_CONFIG, EXIT_CIPHERTEXT = range(6)
+
+
+def check_config(stack: str) -> int:
+    """Read and validate the stack's config without running the program: every mistake, one line each."""
+    try:
+        load(load_stack_config(stack))
+    except UnknownStackError as exc:
+        print(f"preflight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CiphertextError as exc:
+        print(f"preflight: {exc}", file=sys.stderr)
+        return EXIT_CIPHERTEXT
+    except StackFileError as exc:
+        print(f"preflight: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(f"preflight: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,21 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    try:
-        evaluation = evaluate(args.stack, preview=args.mode == "preview")
-    except StackFileError as exc:
-        print(f"preflight: {exc}", file=sys.stderr)
-        return 2
+    status = check_config(args.stack)
+    if status:
+        return status
+    evaluation = evaluate(args.stack, preview=args.mode == "preview")
     if evaluation.error:
         print(f"preflight: stack {args.stack} failed: {evaluation.error}", file=sys.stderr)
-        return 1
+        return EXIT_PROGRAM
 
     if args.export_tfplan:
         from .terraform import write_plan
 
         write_plan(evaluation, args.export_tfplan)
     result = None if args.no_policy else verdicts.run(evaluation)
-    status = 0 if result is None or result.passed else 3
+    status = EXIT_OK if result is None or result.passed else EXIT_POLICY
     if args.format == "markdown":
         policy = None if result is None else report.Section("Policy verdicts", verdicts.lines(result))
         print(report.markdown(evaluation, args.stack, args.mode, policy=policy), end="")

@@ -160,7 +160,8 @@ def test_worker_spot_is_refused_in_production() -> None:
     worker["source"] = dict(worker["source"], platform="linux/amd64")  # Spot's own X86_64 rule satisfied
     evaluation = evaluate("production", preview=True, overrides={"saas-backend:worker": worker})
     assert evaluation.error is not None
-    assert "saas-backend:worker.spot must be false in production" in evaluation.error
+    assert evaluation.error.startswith("saas-backend:worker.spot is true; production runs workers on regular")
+    assert evaluation.resources == []  # refused by the config validation, before any resource
 
 
 def test_services_run_in_private_subnets_without_public_ips(staging_up: Evaluation) -> None:
