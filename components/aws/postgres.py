@@ -1,22 +1,10 @@
 """Postgres: RDS for PostgreSQL in the private subnets, reachable only from the app security group.
 
-Encrypted with its own customer KMS key (rotation on; Performance Insights uses it too; its policy lets
-principals use it only through RDS, which keeps a grant made at creation), TLS forced by the parameter group
-(``rds.force_ssl=1``) and slow statements logged (``log_min_duration_statement``), gp3 storage with
-autoscaling up to ``maxAllocatedStorageGb``, automated backups (PITR) for ``backupRetentionDays``, the
-``postgresql`` and ``upgrade`` logs exported to log groups created here with a bounded retention and
-encrypted with the stack's logs key (``log_kms_key_arn``). Enhanced Monitoring every 60 s through the role
-``<prefix>-rds-monitoring`` (AWS managed policy ``AmazonRDSEnhancedMonitoringRole``, assumable for this
-instance only); RDS writes those OS metrics to the account's shared ``RDSOSMetrics`` log group, which RDS
-creates and owns (not this stack: one group serves every instance of the account and region).
-
-Production (``deployment.is_production``) adds multi-AZ, deletion protection, a named final snapshot and
-Pulumi ``protect`` on the instance and its key; staging is single-AZ and deletable without a snapshot.
-
-The master password comes from ``pulumi_random`` (never from config) and lives, with the rest of the
-connection details, in the JSON secret ``<app>/<environment>/DATABASE`` (keys ``username``, ``password``,
-``host``, ``port``, ``dbname``, ``engine``, ``dbInstanceIdentifier``, ``url``). Tasks read single keys of it
-through ``ecs_secrets``.
+Its own KMS key, TLS forced, slow statements and upgrade logs exported to log groups with a retention,
+Enhanced Monitoring, PITR backups; production adds multi-AZ, deletion protection and a final snapshot.
+The master password (``pulumi_random``) and the connection live in the JSON secret
+``<app>/<environment>/DATABASE``; tasks read single keys of it through ``ecs_secrets``. RDS writes Enhanced
+Monitoring to the account's shared ``RDSOSMetrics`` log group, which RDS owns (one per account and region).
 """
 
 from __future__ import annotations
@@ -134,18 +122,58 @@ class Postgres(pulumi.ComponentResource):
     ecs_secrets: list[dict[str, str]]
     env: dict[str, str]
     secret_arn_patterns: list[str]
+    _deployment: Deployment
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(args)
         super().__init__("saas:data:Postgres", name, None, opts)
         d, cfg = args.deployment, args.config
-        prod = d.is_production
+        self._deployment = d
         self.instance_identifier = f"{d.prefix}-postgres"
         self.database_name = cfg.database_name
         self.username = cfg.username
         self.secret_name = d.secret_name(SECRET_KEY)
 
-        # Used only by RDS (storage, snapshots, Performance Insights) through the grant it makes at creation.
+        key = self._key(name)
+        sg = self._security_group(name, args)
+        subnet_group, parameter_group = self._groups(name, args)
+        log_groups = self._log_groups(name, args)
+        monitoring_role, monitoring_policy = self._monitoring_role(name)
+        password = self._password(name)
+        instance = self._instance(
+            name,
+            args,
+            key=key,
+            sg=sg,
+            subnet_group=subnet_group,
+            parameter_group=parameter_group,
+            password=password,
+            monitoring_role=monitoring_role,
+            # RDS checks at creation that it can assume the monitoring role with its policy attached.
+            depends_on=[*log_groups, monitoring_policy],
+        )
+        self._secret(name, args, password, instance)
+        self._task_interface(cfg)
+
+        self.register_outputs(
+            {
+                "address": self.address,
+                "port": self.port,
+                "instanceIdentifier": self.instance_identifier,
+                "databaseName": self.database_name,
+                "username": self.username,
+                "secretName": self.secret_name,
+                "secretArn": self.secret_arn,
+                "secretVersionId": self.secret_version_id,
+                "kmsKeyArn": self.kms_key_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
+
+    def _key(self, name: str) -> aws.kms.Key:
+        """The instance's key, used only by RDS (storage, snapshots, Performance Insights) through the grant
+        it makes at creation."""
+        d = self._deployment
         key = kms_key(
             name,
             d,
@@ -155,10 +183,12 @@ class Postgres(pulumi.ComponentResource):
             policy=service_key_policy(d, ["rds"], grants=True),
         )
         self.kms_key_arn = key.arn
+        return key
 
+    def _security_group(self, name: str, args: PostgresArgs) -> aws.ec2.SecurityGroup:
         sg = app_only_security_group(
             name,
-            d,
+            self._deployment,
             label="postgres",
             what="PostgreSQL",
             port=PORT,
@@ -168,7 +198,11 @@ class Postgres(pulumi.ComponentResource):
             parent=self,
         )
         self.security_group_id = sg.id
+        return sg
 
+    def _groups(self, name: str, args: PostgresArgs) -> tuple[aws.rds.SubnetGroup, aws.rds.ParameterGroup]:
+        """The subnet group, and the parameter group that forces TLS and logs slow statements."""
+        d, cfg = self._deployment, args.config
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",
             name=f"{d.prefix}-postgres",
@@ -191,45 +225,50 @@ class Postgres(pulumi.ComponentResource):
             tags=d.tags(),
             opts=child(self),
         )
+        return subnet_group, parameter_group
 
-        # RDS would create these on first export with "never expire": create them with a retention first.
-        log_groups = [
+    def _log_groups(self, name: str, args: PostgresArgs) -> list[aws.cloudwatch.LogGroup]:
+        """RDS would create these on first export with "never expire": create them with a retention first."""
+        return [
             aws.cloudwatch.LogGroup(
                 f"{name}-log-{kind}",
                 name=f"/aws/rds/instance/{self.instance_identifier}/{kind}",
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.log_kms_key_arn,
-                tags=d.tags(),
+                tags=self._deployment.tags(),
                 opts=child(self),
             )
             for kind in LOG_EXPORTS
         ]
 
-        # Enhanced Monitoring's role, assumable by RDS monitoring for this instance only (confused deputy).
-        monitoring_role = aws.iam.Role(
+    def _monitoring_role(self, name: str) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """Enhanced Monitoring's role, assumable by RDS monitoring for this instance only (confused
+        deputy)."""
+        d = self._deployment
+        instance_arn = f"arn:{d.partition}:rds:{d.region}:{d.account_id}:db:{self.instance_identifier}"
+        role = aws.iam.Role(
             f"{name}-monitoring-role",
             name=f"{d.prefix}-rds-monitoring",
             description=f"Enhanced Monitoring of {self.instance_identifier}: OS metrics to CloudWatch Logs",
             assume_role_policy=assume_role_policy(
                 "monitoring.rds.amazonaws.com",
                 StringEquals={"aws:SourceAccount": d.account_id},
-                ArnLike={
-                    "aws:SourceArn": (
-                        f"arn:{d.partition}:rds:{d.region}:{d.account_id}:db:{self.instance_identifier}"
-                    )
-                },
+                ArnLike={"aws:SourceArn": instance_arn},
             ),
             tags=d.tags(),
             opts=child(self),
         )
-        monitoring_policy = aws.iam.RolePolicyAttachment(
+        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
-            role=monitoring_role.name,
+            role=role.name,
             policy_arn=f"arn:{d.partition}:iam::aws:{MONITORING_POLICY}",
             opts=child(self),
         )
+        return role, attachment
 
-        password = random.RandomPassword(
+    def _password(self, name: str) -> random.RandomPassword:
+        """The master password: from ``pulumi_random``, never from config."""
+        return random.RandomPassword(
             f"{name}-password",
             length=PASSWORD_LENGTH,
             special=True,
@@ -240,13 +279,28 @@ class Postgres(pulumi.ComponentResource):
             opts=child(self, additional_secret_outputs=["result", "bcryptHash"]),
         )
 
+    def _instance(
+        self,
+        name: str,
+        args: PostgresArgs,
+        *,
+        key: aws.kms.Key,
+        sg: aws.ec2.SecurityGroup,
+        subnet_group: aws.rds.SubnetGroup,
+        parameter_group: aws.rds.ParameterGroup,
+        password: random.RandomPassword,
+        monitoring_role: aws.iam.Role,
+        depends_on: list[pulumi.Resource],
+    ) -> aws.rds.Instance:
+        """The instance; production adds multi-AZ, deletion protection, a final snapshot and ``protect``."""
+        d, cfg = self._deployment, args.config
+        prod = d.is_production
         performance_insights: dict[str, Any] = {"performance_insights_enabled": cfg.performance_insights}
         if cfg.performance_insights:
             performance_insights |= {
                 "performance_insights_kms_key_id": key.arn,
                 "performance_insights_retention_period": 7,  # the free tier
             }
-
         instance = aws.rds.Instance(
             f"{name}-db",
             identifier=self.instance_identifier,
@@ -283,14 +337,19 @@ class Postgres(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role.arn,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             tags=d.tags(Name=self.instance_identifier),
-            # RDS checks at creation that it can assume the monitoring role with its policy attached.
-            opts=child(self, protect=prod, depends_on=[*log_groups, monitoring_policy]),
+            opts=child(self, protect=prod, depends_on=depends_on),
             **performance_insights,
         )
         self.address = instance.address
         self.port = instance.port
         self.instance_arn = instance.arn
+        return instance
 
+    def _secret(
+        self, name: str, args: PostgresArgs, password: random.RandomPassword, instance: aws.rds.Instance
+    ) -> None:
+        """The ``DATABASE`` JSON secret and its version (the connection details, password included)."""
+        d, cfg = self._deployment, args.config
         secret = named_secret(
             f"{name}-secret",
             d,
@@ -326,6 +385,9 @@ class Postgres(pulumi.ComponentResource):
         # `triggers`), and what changes when the password or the address does (the tasks must restart).
         self.secret_version_id = version.version_id
 
+    def _task_interface(self, cfg: PostgresConfig) -> None:
+        """What the app's tasks get: single keys of the secret (``ecs_secrets``) and plain env values."""
+        d = self._deployment
         self.ecs_secrets = [
             {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
             for env_name, json_key in ECS_SECRETS.items()
@@ -337,18 +399,3 @@ class Postgres(pulumi.ComponentResource):
             "DATABASE_SSLMODE": SSL_MODE,
         }
         self.secret_arn_patterns = [d.secret_arn_pattern(SECRET_KEY)]
-
-        self.register_outputs(
-            {
-                "address": self.address,
-                "port": self.port,
-                "instanceIdentifier": self.instance_identifier,
-                "databaseName": self.database_name,
-                "username": self.username,
-                "secretName": self.secret_name,
-                "secretArn": self.secret_arn,
-                "secretVersionId": self.secret_version_id,
-                "kmsKeyArn": self.kms_key_arn,
-                "securityGroupId": self.security_group_id,
-            }
-        )
