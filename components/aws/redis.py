@@ -1,15 +1,8 @@
 """Redis: an ElastiCache (Redis 7) replication group in the private subnets, reachable only from the app SG.
 
-TLS required in transit (``transitEncryptionMode: required``) with an AUTH token from ``pulumi_random``,
-encrypted at rest with its own customer KMS key, ``maxmemory-policy volatile-lru`` (seed 003), daily snapshots
-kept ``snapshotRetentionDays``, the slow log delivered to a log group with a bounded retention (encrypted with
-the stack's logs key). Only ElastiCache may use the data key (key policy: through the grant it makes).
-
-Production (``deployment.is_production``): two nodes (primary + replica) with automatic failover and
-multi-AZ, and a named final snapshot; elsewhere one node, no failover.
-
-The token and connection details live in the JSON secret ``<app>/<environment>/REDIS`` (keys ``authToken``,
-``host``, ``port``, ``url`` = ``rediss://:<token>@<host>:6379``); tasks read single keys via ``ecs_secrets``.
+TLS required, an AUTH token from ``pulumi_random``, its own KMS key, daily snapshots, the slow log to a log
+group with a retention; production adds a replica with automatic failover across AZs. The token and the
+connection live in the JSON secret ``<app>/<environment>/REDIS``; tasks read single keys via ``ecs_secrets``.
 """
 
 from __future__ import annotations
@@ -110,19 +103,54 @@ class Redis(pulumi.ComponentResource):
     ecs_secrets: list[dict[str, str]]
     env: dict[str, str]
     secret_arn_patterns: list[str]
+    _deployment: Deployment
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(args)
         super().__init__("saas:data:Redis", name, None, opts)
-        d, cfg = args.deployment, args.config
-        prod = d.is_production
+        d = args.deployment
+        self._deployment = d
         self.replication_group_id = f"{d.prefix}-redis"
         # ElastiCache names a replication group's member clusters (nodes) <group id>-001, -002, ...
-        node_count = 2 if prod else 1
+        node_count = 2 if d.is_production else 1
         self.cache_cluster_ids = [f"{self.replication_group_id}-{n:03d}" for n in range(1, node_count + 1)]
         self.secret_name = d.secret_name(SECRET_KEY)
 
-        # Used only by ElastiCache (data at rest, snapshots) through the grant it makes at creation.
+        key = self._key(name)
+        sg = self._security_group(name, args)
+        subnet_group, parameter_group = self._groups(name, args)
+        slow_log = self._slow_log(name, args)
+        token = self._auth_token(name)
+        group = self._group(
+            name,
+            args,
+            key=key,
+            sg=sg,
+            subnet_group=subnet_group,
+            parameter_group=parameter_group,
+            slow_log=slow_log,
+            token=token,
+        )
+        self._secret(name, args, token, group)
+        self._task_interface()
+
+        self.register_outputs(
+            {
+                "primaryEndpoint": self.primary_endpoint,
+                "port": self.port,
+                "replicationGroupId": self.replication_group_id,
+                "cacheClusterIds": self.cache_cluster_ids,
+                "secretName": self.secret_name,
+                "secretArn": self.secret_arn,
+                "secretVersionId": self.secret_version_id,
+                "kmsKeyArn": self.kms_key_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
+
+    def _key(self, name: str) -> aws.kms.Key:
+        """Used only by ElastiCache (data at rest, snapshots) through the grant it makes at creation."""
+        d = self._deployment
         key = kms_key(
             name,
             d,
@@ -132,10 +160,12 @@ class Redis(pulumi.ComponentResource):
             policy=service_key_policy(d, ["elasticache"], grants=True),
         )
         self.kms_key_arn = key.arn
+        return key
 
+    def _security_group(self, name: str, args: RedisArgs) -> aws.ec2.SecurityGroup:
         sg = app_only_security_group(
             name,
-            d,
+            self._deployment,
             label="redis",
             what="Redis",
             port=PORT,
@@ -145,7 +175,13 @@ class Redis(pulumi.ComponentResource):
             parent=self,
         )
         self.security_group_id = sg.id
+        return sg
 
+    def _groups(
+        self, name: str, args: RedisArgs
+    ) -> tuple[aws.elasticache.SubnetGroup, aws.elasticache.ParameterGroup]:
+        """The subnet group, and the parameter group that sets the eviction policy."""
+        d = self._deployment
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
             name=f"{d.prefix}-redis",
@@ -163,16 +199,21 @@ class Redis(pulumi.ComponentResource):
             tags=d.tags(),
             opts=child(self),
         )
-        slow_log = aws.cloudwatch.LogGroup(
+        return subnet_group, parameter_group
+
+    def _slow_log(self, name: str, args: RedisArgs) -> aws.cloudwatch.LogGroup:
+        return aws.cloudwatch.LogGroup(
             f"{name}-slow-log",
             name=f"/elasticache/{self.replication_group_id}/slow-log",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.log_kms_key_arn,
-            tags=d.tags(),
+            tags=self._deployment.tags(),
             opts=child(self),
         )
 
-        token = random.RandomPassword(
+    def _auth_token(self, name: str) -> random.RandomPassword:
+        """The AUTH token: alphanumeric, so the URL needs no escaping."""
+        return random.RandomPassword(
             f"{name}-auth-token",
             length=AUTH_TOKEN_LENGTH,
             special=False,
@@ -182,6 +223,22 @@ class Redis(pulumi.ComponentResource):
             opts=child(self, additional_secret_outputs=["result", "bcryptHash"]),
         )
 
+    def _group(
+        self,
+        name: str,
+        args: RedisArgs,
+        *,
+        key: aws.kms.Key,
+        sg: aws.ec2.SecurityGroup,
+        subnet_group: aws.elasticache.SubnetGroup,
+        parameter_group: aws.elasticache.ParameterGroup,
+        slow_log: aws.cloudwatch.LogGroup,
+        token: random.RandomPassword,
+    ) -> aws.elasticache.ReplicationGroup:
+        """The replication group: TLS required, AUTH token, encrypted at rest; production adds a replica with
+        automatic failover across AZs and a final snapshot."""
+        d, cfg = self._deployment, args.config
+        prod = d.is_production
         group = aws.elasticache.ReplicationGroup(
             f"{name}-group",
             replication_group_id=self.replication_group_id,
@@ -190,7 +247,7 @@ class Redis(pulumi.ComponentResource):
             engine_version=cfg.engine_version,
             node_type=cfg.node_type,
             port=PORT,
-            num_cache_clusters=node_count,
+            num_cache_clusters=len(self.cache_cluster_ids),
             automatic_failover_enabled=prod,
             multi_az_enabled=prod,
             subnet_group_name=subnet_group.name,
@@ -221,7 +278,17 @@ class Redis(pulumi.ComponentResource):
         )
         self.primary_endpoint = group.primary_endpoint_address
         self.port = group.port.apply(lambda p: p if p is not None else PORT)
+        return group
 
+    def _secret(
+        self,
+        name: str,
+        args: RedisArgs,
+        token: random.RandomPassword,
+        group: aws.elasticache.ReplicationGroup,
+    ) -> None:
+        """The ``REDIS`` JSON secret and its version (token and endpoint)."""
+        d = self._deployment
         secret = named_secret(
             f"{name}-secret",
             d,
@@ -251,23 +318,12 @@ class Redis(pulumi.ComponentResource):
         # Known once the group is up and its connection is stored: the app services wait for it (`triggers`).
         self.secret_version_id = version.version_id
 
+    def _task_interface(self) -> None:
+        """What the app's tasks get: single keys of the secret (``ecs_secrets``) and plain env values."""
+        d = self._deployment
         self.ecs_secrets = [
             {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
             for env_name, json_key in ECS_SECRETS.items()
         ]
         self.env = {"REDIS_PORT": str(PORT), "REDIS_TLS": "true"}
         self.secret_arn_patterns = [d.secret_arn_pattern(SECRET_KEY)]
-
-        self.register_outputs(
-            {
-                "primaryEndpoint": self.primary_endpoint,
-                "port": self.port,
-                "replicationGroupId": self.replication_group_id,
-                "cacheClusterIds": self.cache_cluster_ids,
-                "secretName": self.secret_name,
-                "secretArn": self.secret_arn,
-                "secretVersionId": self.secret_version_id,
-                "kmsKeyArn": self.kms_key_arn,
-                "securityGroupId": self.security_group_id,
-            }
-        )
