@@ -86,39 +86,7 @@ class BuiltImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: BuiltImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("saas:app:BuiltImage", name, None, opts)
         d = args.deployment
-        require(
-            bool(_REPO_NAME_RE.match(args.repository)),
-            "BuiltImage",
-            "repository",
-            args.repository,
-            "must be a lowercase ECR repository name such as api or pg-backup",
-        )
-        require(
-            Path(args.context).is_dir(),
-            "BuiltImage",
-            "context",
-            args.context,
-            "must be an existing directory (relative to the project directory)",
-        )
-        dockerfile_path = Path(args.context) / args.dockerfile
-        require(
-            dockerfile_path.is_file(),
-            "BuiltImage",
-            "dockerfile",
-            args.dockerfile,
-            f"must be a file inside the build context ({dockerfile_path} does not exist)",
-        )
-        require(
-            args.platform in CPU_ARCHITECTURES,
-            "BuiltImage",
-            "platform",
-            args.platform,
-            f"allowed: {', '.join(CPU_ARCHITECTURES)}",
-        )
-        require(
-            1 <= args.keep_images <= 1000, "BuiltImage", "keep_images", args.keep_images, "must be 1..1000"
-        )
-
+        dockerfile_path = _validate_build(args)
         self.repository_name = f"{d.prefix}/{args.repository}"
         self.repository_url = f"{ecr_registry(d)}/{self.repository_name}"
         self.repository_arn = (
@@ -130,6 +98,17 @@ class BuiltImage(pulumi.ComponentResource):
         self.image_ref = f"{self.repository_url}:{self.tag}"
         self.platform = args.platform
 
+        self._repository(name, args)
+        self._image(name, args, dockerfile_path)
+        self.repo_digest = self.image.repo_digest
+        self.dependencies: list[pulumi.Resource] = [self.image]
+        self.register_outputs(
+            {"imageRef": self.image_ref, "repositoryUrl": self.repository_url, "repoDigest": self.repo_digest}
+        )
+
+    def _repository(self, name: str, args: BuiltImageArgs) -> None:
+        """An immutable-tag, scanned, encrypted repository with a lifecycle policy."""
+        d = args.deployment
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
             name=self.repository_name,
@@ -147,6 +126,10 @@ class BuiltImage(pulumi.ComponentResource):
             policy=ecr_lifecycle_policy(args.keep_images),
             opts=child(self),
         )
+
+    def _image(self, name: str, args: BuiltImageArgs, dockerfile_path: Path) -> None:
+        """The build, pushed under the content-hash tag with a short-lived ECR token."""
+        d = args.deployment
         token = aws.ecr.get_authorization_token_output(registry_id=d.account_id)
         self.image = docker.Image(
             f"{name}-image",
@@ -165,11 +148,41 @@ class BuiltImage(pulumi.ComponentResource):
             ),
             opts=child(self, depends_on=[self.repository, self.lifecycle_policy]),
         )
-        self.repo_digest = self.image.repo_digest
-        self.dependencies: list[pulumi.Resource] = [self.image]
-        self.register_outputs(
-            {"imageRef": self.image_ref, "repositoryUrl": self.repository_url, "repoDigest": self.repo_digest}
-        )
+
+
+def _validate_build(args: BuiltImageArgs) -> Path:
+    """Validate a BuiltImage's inputs; the Dockerfile's path."""
+    require(
+        bool(_REPO_NAME_RE.match(args.repository)),
+        "BuiltImage",
+        "repository",
+        args.repository,
+        "must be a lowercase ECR repository name such as api or pg-backup",
+    )
+    require(
+        Path(args.context).is_dir(),
+        "BuiltImage",
+        "context",
+        args.context,
+        "must be an existing directory (relative to the project directory)",
+    )
+    dockerfile_path = Path(args.context) / args.dockerfile
+    require(
+        dockerfile_path.is_file(),
+        "BuiltImage",
+        "dockerfile",
+        args.dockerfile,
+        f"must be a file inside the build context ({dockerfile_path} does not exist)",
+    )
+    require(
+        args.platform in CPU_ARCHITECTURES,
+        "BuiltImage",
+        "platform",
+        args.platform,
+        f"allowed: {', '.join(CPU_ARCHITECTURES)}",
+    )
+    require(1 <= args.keep_images <= 1000, "BuiltImage", "keep_images", args.keep_images, "must be 1..1000")
+    return dockerfile_path
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -198,26 +211,28 @@ class Cluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("saas:app:Cluster", name, None, opts)
-        d = args.deployment
-        require(bool(args.sources), "Cluster", "sources", dict(args.sources), "give at least one role")
-        for role in args.sources:
-            require(bool(_ROLE_RE.match(role)), "Cluster", "sources", role, "roles are lowercase names")
-        for pattern in args.secret_arn_patterns:
-            require(
-                isinstance(pattern, str) and pattern.startswith("arn:") and ":secretsmanager:" in pattern,
-                "Cluster",
-                "secret_arn_patterns",
-                pattern,
-                "must be literal Secrets Manager ARN patterns",
-            )
+        _validate_cluster(args)
+        self.cluster_name = args.deployment.prefix
+        self.log_group_prefix = f"/ecs/{args.deployment.prefix}"
+        self._cluster(name, args)
+        self._images(name, args)
+        self._execution_role(name, args)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "clusterArn": self.cluster_arn,
+                "executionRoleArn": self.execution_role_arn,
+                "imageRefs": self.image_refs,
+            }
+        )
 
-        self.cluster_name = d.prefix
-        self.log_group_prefix = f"/ecs/{d.prefix}"
+    def _cluster(self, name: str, args: ClusterArgs) -> None:
+        """The cluster (Container Insights on) and its Fargate capacity providers."""
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=self.cluster_name,
             settings=[{"name": "containerInsights", "value": "enabled"}],
-            tags=d.tags(),
+            tags=args.deployment.tags(),
             opts=child(self),
         )
         self.cluster_arn = self.cluster.arn
@@ -229,7 +244,8 @@ class Cluster(pulumi.ComponentResource):
             opts=child(self),
         )
 
-        # Images: one BuiltImage per distinct build, named after the first role that uses it.
+    def _images(self, name: str, args: ClusterArgs) -> None:
+        """One BuiltImage per distinct build (context, Dockerfile, platform), named after its first role."""
         self.image_refs: dict[str, str] = {}
         self.platforms: dict[str, str] = {}
         self.build_dependencies: dict[str, list[pulumi.Resource]] = {}
@@ -248,7 +264,7 @@ class Cluster(pulumi.ComponentResource):
                 built = BuiltImage(
                     f"{name}-{role}",
                     BuiltImageArgs(
-                        deployment=d,
+                        deployment=args.deployment,
                         repository=role,
                         context=source.context,
                         dockerfile=source.dockerfile,
@@ -261,7 +277,9 @@ class Cluster(pulumi.ComponentResource):
             self.image_refs[role] = built.image_ref
             self.build_dependencies[role] = list(built.dependencies)
 
-        # One execution role for the app services: pull images, write logs, read exactly their secrets.
+    def _execution_role(self, name: str, args: ClusterArgs) -> None:
+        """One execution role for the app services: pull images, write logs, read exactly their secrets."""
+        d = args.deployment
         self.execution_role = aws.iam.Role(
             f"{name}-execution-role",
             name=f"{d.prefix}-ecs-execution",
@@ -274,6 +292,7 @@ class Cluster(pulumi.ComponentResource):
             tags=d.tags(),
             opts=child(self),
         )
+        self.execution_role_arn = self.execution_role.arn
         self.execution_policy_document = execution_policy(d, args.secret_arn_patterns)
         self.execution_policy = aws.iam.RolePolicy(
             f"{name}-execution-policy",
@@ -305,19 +324,24 @@ class Cluster(pulumi.ComponentResource):
                     opts=child(self),
                 )
             )
-        self.execution_role_arn = self.execution_role.arn
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "clusterArn": self.cluster_arn,
-                "executionRoleArn": self.execution_role_arn,
-                "imageRefs": self.image_refs,
-            }
-        )
 
     def cpu_architecture(self, role: str) -> str:
         """``ARM64`` or ``X86_64``: the Fargate runtime platform matching the role's image platform."""
         return CPU_ARCHITECTURES[self.platforms[role]]
+
+
+def _validate_cluster(args: ClusterArgs) -> None:
+    require(bool(args.sources), "Cluster", "sources", dict(args.sources), "give at least one role")
+    for role in args.sources:
+        require(bool(_ROLE_RE.match(role)), "Cluster", "sources", role, "roles are lowercase names")
+    for pattern in args.secret_arn_patterns:
+        require(
+            isinstance(pattern, str) and pattern.startswith("arn:") and ":secretsmanager:" in pattern,
+            "Cluster",
+            "secret_arn_patterns",
+            pattern,
+            "must be literal Secrets Manager ARN patterns",
+        )
 
 
 def execution_policy(d: Deployment, secret_arn_patterns: Sequence[str]) -> str:
