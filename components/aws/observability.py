@@ -46,6 +46,30 @@ class ObservabilityArgs:
     alert_email: str | None = None
 
 
+def _validate(args: ObservabilityArgs) -> None:
+    for field_name in (
+        "cluster_name",
+        "api_service_name",
+        "scheduler_service_name",
+        "db_instance_identifier",
+    ):
+        value = getattr(args, field_name)
+        require(
+            isinstance(value, str) and bool(value),
+            "Observability",
+            field_name,
+            value,
+            "must be a literal name (alarm dimensions are read at preview)",
+        )
+    require(
+        bool(args.redis_cache_cluster_ids),
+        "Observability",
+        "redis_cache_cluster_ids",
+        list(args.redis_cache_cluster_ids),
+        "give at least one ElastiCache node id",
+    )
+
+
 class Observability(pulumi.ComponentResource):
     """Outputs: ``topic_arn``. Plain: ``topic_name``, ``alarm_names`` (key -> alarm name). Resources:
     ``topic``, ``key``, ``alarms`` (key -> MetricAlarm), ``subscription`` (or None)."""
@@ -54,30 +78,19 @@ class Observability(pulumi.ComponentResource):
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("saas:app:Observability", name, None, opts)
-        d = args.deployment
-        self._deployment = d
-        for field_name in (
-            "cluster_name",
-            "api_service_name",
-            "scheduler_service_name",
-            "db_instance_identifier",
-        ):
-            value = getattr(args, field_name)
-            require(
-                isinstance(value, str) and bool(value),
-                "Observability",
-                field_name,
-                value,
-                "must be a literal name (alarm dimensions are read at preview)",
-            )
-        require(
-            bool(args.redis_cache_cluster_ids),
-            "Observability",
-            "redis_cache_cluster_ids",
-            list(args.redis_cache_cluster_ids),
-            "give at least one ElastiCache node id",
-        )
+        _validate(args)
+        self._deployment = args.deployment
+        self._topic(name, args)
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        self.alarm_names: dict[str, str] = {}
+        self._load_balancer_alarms(name, args)
+        self._service_alarms(name, args)
+        self._data_store_alarms(name, args)
+        self.register_outputs({"topicArn": self.topic_arn, "alarmNames": self.alarm_names})
 
+    def _topic(self, name: str, args: ObservabilityArgs) -> None:
+        """The alerts topic, its customer key and policy, and the optional email subscription."""
+        d = args.deployment
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"{d.prefix} alerts topic",
@@ -119,8 +132,8 @@ class Observability(pulumi.ComponentResource):
                 opts=child(self),
             )
 
-        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        self.alarm_names: dict[str, str] = {}
+    def _load_balancer_alarms(self, name: str, args: ObservabilityArgs) -> None:
+        """The 5xx rate of the ALB and its targets, and unhealthy API targets."""
         alb = {"LoadBalancer": args.alb_arn_suffix}
         self._alarm(
             name,
@@ -156,6 +169,9 @@ class Observability(pulumi.ComponentResource):
             period=60,
             dimensions={"LoadBalancer": args.alb_arn_suffix, "TargetGroup": args.target_group_arn_suffix},
         )
+
+    def _service_alarms(self, name: str, args: ObservabilityArgs) -> None:
+        """API CPU, and the singleton scheduler running exactly one task."""
         self._alarm(
             name,
             "api-cpu",
@@ -170,49 +186,6 @@ class Observability(pulumi.ComponentResource):
             period=300,
             dimensions={"ClusterName": args.cluster_name, "ServiceName": args.api_service_name},
         )
-        self._alarm(
-            name,
-            "rds-cpu",
-            f"RDS CPU above {RDS_CPU_PERCENT}% for 15 minutes",
-            comparison_operator="GreaterThanThreshold",
-            threshold=RDS_CPU_PERCENT,
-            evaluation_periods=3,
-            treat_missing_data="missing",
-            namespace="AWS/RDS",
-            metric_name="CPUUtilization",
-            statistic="Average",
-            period=300,
-            dimensions={"DBInstanceIdentifier": args.db_instance_identifier},
-        )
-        self._alarm(
-            name,
-            "rds-free-storage",
-            "RDS free storage below 2 GiB",
-            comparison_operator="LessThanThreshold",
-            threshold=RDS_FREE_STORAGE_BYTES,
-            evaluation_periods=1,
-            treat_missing_data="missing",
-            namespace="AWS/RDS",
-            metric_name="FreeStorageSpace",
-            statistic="Minimum",
-            period=300,
-            dimensions={"DBInstanceIdentifier": args.db_instance_identifier},
-        )
-        for node in args.redis_cache_cluster_ids:
-            self._alarm(
-                name,
-                f"redis-memory-{node.rsplit('-', 1)[-1]}",
-                f"Redis node {node} memory usage above {REDIS_MEMORY_PERCENT}% for 10 minutes",
-                comparison_operator="GreaterThanThreshold",
-                threshold=REDIS_MEMORY_PERCENT,
-                evaluation_periods=2,
-                treat_missing_data="missing",
-                namespace="AWS/ElastiCache",
-                metric_name="DatabaseMemoryUsagePercentage",
-                statistic="Maximum",
-                period=300,
-                dimensions={"CacheClusterId": node},
-            )
         # CloudWatch has no "not equal" comparison: metric math turns "!= 1" into 1/0 and alarms on > 0.
         scheduler_dims = {"ClusterName": args.cluster_name, "ServiceName": args.scheduler_service_name}
         self._alarm(
@@ -236,7 +209,53 @@ class Observability(pulumi.ComponentResource):
                 },
             ],
         )
-        self.register_outputs({"topicArn": self.topic_arn, "alarmNames": self.alarm_names})
+
+    def _data_store_alarms(self, name: str, args: ObservabilityArgs) -> None:
+        """RDS CPU and free storage; Redis memory per node."""
+        rds = {"DBInstanceIdentifier": args.db_instance_identifier}
+        self._alarm(
+            name,
+            "rds-cpu",
+            f"RDS CPU above {RDS_CPU_PERCENT}% for 15 minutes",
+            comparison_operator="GreaterThanThreshold",
+            threshold=RDS_CPU_PERCENT,
+            evaluation_periods=3,
+            treat_missing_data="missing",
+            namespace="AWS/RDS",
+            metric_name="CPUUtilization",
+            statistic="Average",
+            period=300,
+            dimensions=rds,
+        )
+        self._alarm(
+            name,
+            "rds-free-storage",
+            "RDS free storage below 2 GiB",
+            comparison_operator="LessThanThreshold",
+            threshold=RDS_FREE_STORAGE_BYTES,
+            evaluation_periods=1,
+            treat_missing_data="missing",
+            namespace="AWS/RDS",
+            metric_name="FreeStorageSpace",
+            statistic="Minimum",
+            period=300,
+            dimensions=rds,
+        )
+        for node in args.redis_cache_cluster_ids:
+            self._alarm(
+                name,
+                f"redis-memory-{node.rsplit('-', 1)[-1]}",
+                f"Redis node {node} memory usage above {REDIS_MEMORY_PERCENT}% for 10 minutes",
+                comparison_operator="GreaterThanThreshold",
+                threshold=REDIS_MEMORY_PERCENT,
+                evaluation_periods=2,
+                treat_missing_data="missing",
+                namespace="AWS/ElastiCache",
+                metric_name="DatabaseMemoryUsagePercentage",
+                statistic="Maximum",
+                period=300,
+                dimensions={"CacheClusterId": node},
+            )
 
     def _alarm(self, name: str, key: str, description: str, **kwargs: Any) -> None:
         alarm_name = f"{self._deployment.prefix}-{key}"
