@@ -1,50 +1,8 @@
 """AppSecrets: the application's secrets in Secrets Manager, under one customer KMS key.
 
-* Generated (``pulumi_random``, 32 random bytes as 64 hex characters, like ``openssl rand -hex 32``):
-  ``JWT_SECRET``, ``JWT_REFRESH_SECRET``, ``ENCRYPTION_KEY``. Each is a secret named
-  ``<app>/<environment>/<NAME>`` with a version holding the value (a Pulumi secret: encrypted in state).
-* Third-party keys (``secretNames`` in the stack config): a named secret each, created with a placeholder
-  version and filled out of band, once per environment (the real value never passes through Pulumi)::
-
-      aws secretsmanager put-secret-value --region us-west-2 \\
-          --secret-id escalating-reminders/staging/SENDGRID_API_KEY --secret-string "$SENDGRID_API_KEY"
-
-  ``fill_commands`` holds that command for every such secret (exported as the ``secretsToFill`` output).
-
-Why a placeholder: ECS cannot start a task whose ``secrets`` name a secret without an ``AWSCURRENT`` value
-("ResourceInitializationError: unable to pull secrets"); the circuit breaker would roll the first deployment
-back and fail ``pulumi up``. So each third-party secret starts with a ``SecretVersion`` holding
-:func:`placeholder`, ``unset: fill with `<fill command>```: a literal, not a secret. The app must treat a
-value starting with :data:`UNSET_PREFIX` as "not configured" (the local dev stack passes such a key empty).
-
-How it survives the out-of-band fill: ``put-secret-value`` adds a version that takes ``AWSCURRENT``; the
-placeholder version stays (``AWSPREVIOUS``, unlabelled after a second fill). Pulumi tracks only the
-placeholder version, by version id, and never writes to the secret again:
-
-* ``pulumi refresh`` reads that same version (same text, new labels); ``pulumi up`` then has nothing to do.
-  ``secretString`` is in ``ignore_changes`` because the provider *replaces* a version whose text changes,
-  and a new version takes ``AWSCURRENT`` (editing the placeholder text would overwrite the real value).
-  ``versionStages`` is never set (setting it would move ``AWSCURRENT`` back) and not ignored either
-  (ignoring copies the last recorded labels into the inputs, which after a refresh could do the same).
-* ``retain_on_delete``: Pulumi never deletes the version (the provider would try to remove the labels it
-  last recorded, which a later fill may have moved: the delete fails). The version goes with its secret
-  (``secretNames`` entry removed, stack destroyed), which Secrets Manager deletes after the recovery window.
-* A new placeholder is made only for a new secret (new ``secretNames`` entry, secret replaced): exactly
-  when it is empty. Renaming the component or this resource would make a new placeholder version current
-  over the real value: add an alias instead. (Secrets Manager may prune unlabelled versions of a secret
-  past 100 versions; if it pruned the placeholder, a refresh forgets it and the next ``up`` writes it
-  again: refill.)
-* ECS reads secrets when a task starts: after a fill, redeploy (``aws ecs update-service --cluster <c>
-  --service <s> --force-new-deployment``, or the next deployment). Versions Pulumi writes (generated keys,
-  DATABASE, REDIS) redeploy the services themselves through their ``triggers`` (``secret_version_ids``).
-
-The key's policy (:func:`service_key_policy`) lets the account administer it and use it only through Secrets
-Manager: no principal can call ``kms:Decrypt`` on it directly, whatever its IAM policies say.
-
-ECS reads them through ``ecs_secrets`` (plain ``{"name", "valueFrom"}`` entries with literal partial ARNs);
-the task execution role needs ``secretsmanager:GetSecretValue`` on ``secret_arn_patterns`` and
-``kms:Decrypt`` on ``kms_key_arn``. The Postgres and Redis components encrypt their secrets with the same
-key (pass ``kms_key_arn``), so one key serves every secret a task reads.
+Generated keys (``JWT_SECRET``, ``JWT_REFRESH_SECRET``, ``ENCRYPTION_KEY``: 32 random bytes, hex) get a
+version Pulumi writes; third-party keys (``secretNames``) start with a placeholder and are filled out of
+band (docs/decisions/secret-placeholders.md). Tasks read them through ``ecs_secrets``.
 """
 
 from __future__ import annotations
@@ -143,75 +101,24 @@ class AppSecrets(pulumi.ComponentResource):
     generated_names: list[str]
     external_names: list[str]
     fill_commands: dict[str, str]
+    _deployment: Deployment
 
     def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(args)
         super().__init__("saas:secrets:AppSecrets", name, None, opts)
-        d = args.deployment
-
-        # Used only through Secrets Manager (tasks' execution roles, Pulumi, the out-of-band fill).
-        key = kms_key(
-            name,
-            d,
-            "secrets",
-            f"Secrets Manager secrets of {d.prefix}",
-            self,
-            policy=service_key_policy(d, ["secretsmanager"]),
-        )
-        self.kms_key_arn = key.arn
-
+        self._deployment = args.deployment
         self.generated_names = list(GENERATED)
         self.external_names = list(args.secret_names)
         self.secret_arns = {}
         self.secret_version_ids = {}
-        for secret_key in self.generated_names:
-            value = random.RandomBytes(
-                f"{name}-{_slug(secret_key)}-value",
-                length=GENERATED_BYTES,
-                opts=child(self, additional_secret_outputs=["hex", "base64"]),
-            )
-            secret = named_secret(
-                f"{name}-{_slug(secret_key)}",
-                d,
-                secret_key,
-                key.arn,
-                f"{secret_key} of {d.prefix}: {GENERATED_BYTES} random bytes, hex (generated by Pulumi)",
-                self,
-            )
-            version = aws.secretsmanager.SecretVersion(
-                f"{name}-{_slug(secret_key)}-version",
-                secret_id=secret.id,
-                secret_string=pulumi.Output.secret(value.hex),
-                opts=child(self),
-            )
-            self.secret_arns[secret_key] = secret.arn
-            self.secret_version_ids[secret_key] = version.version_id
-
         self.fill_commands = {}
-        for secret_key in self.external_names:
-            secret = named_secret(
-                f"{name}-{_slug(secret_key)}",
-                d,
-                secret_key,
-                key.arn,
-                f"{secret_key} of {d.prefix}: filled out of band with `{fill_command(d, secret_key)}`",
-                self,
-            )
-            # The placeholder that lets tasks start before the fill; Pulumi never touches the secret's value
-            # again (module docstring): no versionStages, text changes ignored, never deleted by Pulumi.
-            version = aws.secretsmanager.SecretVersion(
-                f"{name}-{_slug(secret_key)}-placeholder",
-                secret_id=secret.id,
-                secret_string=placeholder(d, secret_key),
-                opts=child(self, ignore_changes=["secretString"], retain_on_delete=True),
-            )
-            self.secret_arns[secret_key] = secret.arn
-            self.secret_version_ids[secret_key] = version.version_id
-            self.fill_commands[secret_key] = fill_command(d, secret_key)
 
-        all_names = self.generated_names + self.external_names
-        self.ecs_secrets = [{"name": n, "valueFrom": d.secret_arn(n)} for n in all_names]
-        self.secret_arn_patterns = [d.secret_arn_pattern(n) for n in all_names]
+        key = self._key(name)
+        for secret_key in self.generated_names:
+            self._generated(name, secret_key, key)
+        for secret_key in self.external_names:
+            self._external(name, secret_key, key)
+        self._task_interface()
 
         self.register_outputs(
             {
@@ -223,3 +130,71 @@ class AppSecrets(pulumi.ComponentResource):
                 "fillCommands": self.fill_commands,
             }
         )
+
+    def _key(self, name: str) -> aws.kms.Key:
+        """Used only through Secrets Manager (tasks' execution roles, Pulumi, the out-of-band fill)."""
+        d = self._deployment
+        key = kms_key(
+            name,
+            d,
+            "secrets",
+            f"Secrets Manager secrets of {d.prefix}",
+            self,
+            policy=service_key_policy(d, ["secretsmanager"]),
+        )
+        self.kms_key_arn = key.arn
+        return key
+
+    def _generated(self, name: str, secret_key: str, key: aws.kms.Key) -> None:
+        """A generated key: random bytes, and a version holding them (a Pulumi secret)."""
+        d = self._deployment
+        value = random.RandomBytes(
+            f"{name}-{_slug(secret_key)}-value",
+            length=GENERATED_BYTES,
+            opts=child(self, additional_secret_outputs=["hex", "base64"]),
+        )
+        secret = named_secret(
+            f"{name}-{_slug(secret_key)}",
+            d,
+            secret_key,
+            key.arn,
+            f"{secret_key} of {d.prefix}: {GENERATED_BYTES} random bytes, hex (generated by Pulumi)",
+            self,
+        )
+        version = aws.secretsmanager.SecretVersion(
+            f"{name}-{_slug(secret_key)}-version",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(value.hex),
+            opts=child(self),
+        )
+        self.secret_arns[secret_key] = secret.arn
+        self.secret_version_ids[secret_key] = version.version_id
+
+    def _external(self, name: str, secret_key: str, key: aws.kms.Key) -> None:
+        """A third-party key: the secret and its placeholder, which lets tasks start before the fill. Pulumi
+        never touches the value again (docs/decisions/secret-placeholders.md): no versionStages, text changes
+        ignored, never deleted by Pulumi."""
+        d = self._deployment
+        secret = named_secret(
+            f"{name}-{_slug(secret_key)}",
+            d,
+            secret_key,
+            key.arn,
+            f"{secret_key} of {d.prefix}: filled out of band with `{fill_command(d, secret_key)}`",
+            self,
+        )
+        version = aws.secretsmanager.SecretVersion(
+            f"{name}-{_slug(secret_key)}-placeholder",
+            secret_id=secret.id,
+            secret_string=placeholder(d, secret_key),
+            opts=child(self, ignore_changes=["secretString"], retain_on_delete=True),
+        )
+        self.secret_arns[secret_key] = secret.arn
+        self.secret_version_ids[secret_key] = version.version_id
+        self.fill_commands[secret_key] = fill_command(d, secret_key)
+
+    def _task_interface(self) -> None:
+        d = self._deployment
+        all_names = self.generated_names + self.external_names
+        self.ecs_secrets = [{"name": n, "valueFrom": d.secret_arn(n)} for n in all_names]
+        self.secret_arn_patterns = [d.secret_arn_pattern(n) for n in all_names]
