@@ -115,20 +115,42 @@ APP_ENV = {
 APP_SECRETS = ("JWT_SECRET", "ENCRYPTION_KEY", "DATABASE_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN")
 
 
-def good_stack(env: str = "staging") -> list[RecordedResource]:
-    """A small but complete saas-backend stack that satisfies every policy of the pack."""
-    prod = env == "production"
-    prefix = f"{APP}-{env}"
-    out: list[RecordedResource] = []
+class _Stack:
+    """The resources of a fixture stack being built, in order, and its environment."""
 
-    def add(r: RecordedResource) -> RecordedResource:
-        out.append(r)
+    def __init__(self, env: str) -> None:
+        self.env = env
+        self.prod = env == "production"
+        self.prefix = f"{APP}-{env}"
+        self.resources: list[RecordedResource] = []
+
+    def add(self, r: RecordedResource) -> RecordedResource:
+        self.resources.append(r)
         return r
 
-    # Network: inline ingress only from Cloudflare ranges, rules from the VPC / other groups.
-    network = add(res("saas:network:Network", "net", {}, custom=False))
-    add(res("aws:ec2/vpc:Vpc", "net-vpc", {"cidrBlock": "10.20.0.0/16", "tags": tags(env)}, parent=network))
-    add(
+
+def good_stack(env: str = "staging") -> list[RecordedResource]:
+    """A small but complete saas-backend stack that satisfies every policy of the pack."""
+    s = _Stack(env)
+    _network(s)
+    kms = _data(s)
+    _backups(s, kms)
+    _alb_logs_bucket(s)
+    if s.prod:
+        _backup_replica(s)
+    _app(s)
+    _load_balancer(s)
+    _edge(s)
+    return s.resources
+
+
+def _network(s: _Stack) -> None:
+    """Network: inline ingress only from Cloudflare ranges, rules from the VPC / other groups."""
+    network = s.add(res("saas:network:Network", "net", {}, custom=False))
+    s.add(
+        res("aws:ec2/vpc:Vpc", "net-vpc", {"cidrBlock": "10.20.0.0/16", "tags": tags(s.env)}, parent=network)
+    )
+    s.add(
         res(
             "aws:ec2/securityGroup:SecurityGroup",
             "alb-sg",
@@ -138,18 +160,18 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                     {"protocol": "tcp", "fromPort": 443, "toPort": 443, "ipv6CidrBlocks": ["2400:cb00::/32"]},
                 ],
                 "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}],
-                "tags": tags(env),
+                "tags": tags(s.env),
             },
         )
     )
-    add(
+    s.add(
         res(
             "aws:ec2/securityGroupRule:SecurityGroupRule",
             "app-egress",
             {"type": "egress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]},
         )
     )
-    add(
+    s.add(
         res(
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
             "db-from-vpc",
@@ -158,21 +180,23 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                 "fromPort": 5432,
                 "toPort": 5432,
                 "cidrIpv4": "10.20.0.0/16",
-                "tags": tags(env),
+                "tags": tags(s.env),
             },
         )
     )
 
-    # Data.
-    kms = add(
+
+def _data(s: _Stack) -> RecordedResource:
+    """Data: the key, the database and the cache."""
+    kms = s.add(
         res(
             "aws:kms/key:Key",
             "data-key",
-            {"enableKeyRotation": True, "deletionWindowInDays": 30, "tags": tags(env)},
-            protect=prod,
+            {"enableKeyRotation": True, "deletionWindowInDays": 30, "tags": tags(s.env)},
+            protect=s.prod,
         )
     )
-    add(
+    s.add(
         res(
             "aws:rds/instance:Instance",
             "db",
@@ -182,18 +206,18 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                 "kmsKeyId": UNKNOWN,
                 "publiclyAccessible": False,
                 "backupRetentionPeriod": 7,
-                "multiAz": prod,
-                "deletionProtection": prod,
-                "skipFinalSnapshot": not prod,
-                **({"finalSnapshotIdentifier": f"{prefix}-final"} if prod else {}),
+                "multiAz": s.prod,
+                "deletionProtection": s.prod,
+                "skipFinalSnapshot": not s.prod,
+                **({"finalSnapshotIdentifier": f"{s.prefix}-final"} if s.prod else {}),
                 "password": secret(UNKNOWN),
-                "tags": tags(env),
+                "tags": tags(s.env),
             },
-            protect=prod,
+            protect=s.prod,
             property_dependencies={"kmsKeyId": [kms.urn]},
         )
     )
-    add(
+    s.add(
         res(
             "aws:elasticache/replicationGroup:ReplicationGroup",
             "redis",
@@ -202,27 +226,30 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                 "transitEncryptionEnabled": True,
                 "atRestEncryptionEnabled": True,
                 "authToken": secret(UNKNOWN),
-                "automaticFailoverEnabled": prod,
-                "multiAzEnabled": prod,
-                "numCacheClusters": 2 if prod else 1,
-                "tags": tags(env),
+                "automaticFailoverEnabled": s.prod,
+                "multiAzEnabled": s.prod,
+                "numCacheClusters": 2 if s.prod else 1,
+                "tags": tags(s.env),
             },
         )
     )
+    return kms
 
-    # Backups: companions point at the bucket through property dependencies.
-    backups = add(res("saas:backups:Backups", "backups", {}, custom=False))
-    bucket = add(
+
+def _backups(s: _Stack, kms: RecordedResource) -> None:
+    """Backups: companions point at the bucket through property dependencies."""
+    backups = s.add(res("saas:backups:Backups", "backups", {}, custom=False))
+    bucket = s.add(
         res(
             "aws:s3/bucket:Bucket",
             "backups-bucket",
-            {"tags": tags(env, purpose="backups")},
+            {"tags": tags(s.env, purpose="backups")},
             parent=backups,
-            protect=prod,
+            protect=s.prod,
         )
     )
     on_bucket = {"bucket": [bucket.urn]}
-    add(
+    s.add(
         res(
             PUBLIC_ACCESS_BLOCK,
             "backups-public-access",
@@ -237,7 +264,7 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
             property_dependencies=on_bucket,
         )
     )
-    add(
+    s.add(
         res(
             SSE,
             "backups-encryption",
@@ -256,7 +283,7 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
             property_dependencies={"bucket": [bucket.urn], "rules": [kms.urn]},
         )
     )
-    add(
+    s.add(
         res(
             VERSIONING,
             "backups-versioning",
@@ -265,7 +292,7 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
             property_dependencies=on_bucket,
         )
     )
-    add(
+    s.add(
         res(
             LIFECYCLE,
             "backups-lifecycle",
@@ -284,16 +311,19 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
             property_dependencies=on_bucket,
         )
     )
-    # ALB access logs bucket: companions with a literal bucket name, matched by parent + name prefix.
-    logs_bucket = add(
-        res(BUCKET, "alb-logs", {"bucket": f"{prefix}-alb-logs", "tags": tags(env, purpose="alb-logs")})
+
+
+def _alb_logs_bucket(s: _Stack) -> None:
+    """ALB access logs bucket: companions with a literal bucket name, matched by parent + name prefix."""
+    logs_bucket = s.add(
+        res(BUCKET, "alb-logs", {"bucket": f"{s.prefix}-alb-logs", "tags": tags(s.env, purpose="alb-logs")})
     )
-    add(
+    s.add(
         res(
             PUBLIC_ACCESS_BLOCK,
             "alb-logs-pab",
             {
-                "bucket": f"{prefix}-alb-logs",
+                "bucket": f"{s.prefix}-alb-logs",
                 "blockPublicAcls": True,
                 "blockPublicPolicy": True,
                 "ignorePublicAcls": True,
@@ -301,114 +331,120 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
             },
         )
     )
-    add(
+    s.add(
         res(
             SSE,
             "alb-logs-sse",
             {
-                "bucket": f"{prefix}-alb-logs",
+                "bucket": f"{s.prefix}-alb-logs",
                 "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
             },
         )
     )
     assert logs_bucket.name == "alb-logs"
-    if prod:
-        # The second-region copy uses an explicit provider.
-        replica_provider = add(res("pulumi:providers:aws", "replica-region", {"region": "us-east-1"}))
-        replica_provider.id = "replica-provider-id"
-        replica = add(
+
+
+def _backup_replica(s: _Stack) -> None:
+    """The second-region copy uses an explicit provider."""
+    replica_provider = s.add(res("pulumi:providers:aws", "replica-region", {"region": "us-east-1"}))
+    replica_provider.id = "replica-provider-id"
+    replica = s.add(
+        res(
+            BUCKET,
+            "backups-replica",
+            {"tags": tags(s.env, purpose="backups-replica")},
+            protect=True,
+            provider=replica_provider,
+        )
+    )
+    for kind, extra in (
+        (
+            PUBLIC_ACCESS_BLOCK,
+            {
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+        ),
+        (SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
+    ):
+        s.add(
             res(
-                BUCKET,
-                "backups-replica",
-                {"tags": tags(env, purpose="backups-replica")},
-                protect=True,
+                kind,
+                f"backups-replica-{kind.rsplit(':', 1)[1]}",
+                {"bucket": UNKNOWN, **extra},
+                property_dependencies={"bucket": [replica.urn]},
                 provider=replica_provider,
             )
         )
-        for kind, extra in (
-            (
-                PUBLIC_ACCESS_BLOCK,
-                {
-                    "blockPublicAcls": True,
-                    "blockPublicPolicy": True,
-                    "ignorePublicAcls": True,
-                    "restrictPublicBuckets": True,
-                },
-            ),
-            (SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
-        ):
-            add(
-                res(
-                    kind,
-                    f"backups-replica-{kind.rsplit(':', 1)[1]}",
-                    {"bucket": UNKNOWN, **extra},
-                    property_dependencies={"bucket": [replica.urn]},
-                    provider=replica_provider,
-                )
-            )
 
-    # App: cluster, three services and their task definitions, autoscaling on the API only.
-    app = add(res("saas:app:Cluster", "app", {}, custom=False))
-    add(res("aws:ecs/cluster:Cluster", "app-cluster", {"name": prefix, "tags": tags(env)}, parent=app))
+
+def _app(s: _Stack) -> None:
+    """App: cluster, three services and their task definitions, autoscaling on the API only."""
+    app = s.add(res("saas:app:Cluster", "app", {}, custom=False))
+    s.add(res("aws:ecs/cluster:Cluster", "app-cluster", {"name": s.prefix, "tags": tags(s.env)}, parent=app))
     for role in ("api", "worker", "scheduler"):
-        component = add(res(f"saas:app:{role.capitalize()}Service", role, {}, custom=False))
-        task = add(
+        component = s.add(res(f"saas:app:{role.capitalize()}Service", role, {}, custom=False))
+        task = s.add(
             res(
                 TASK_DEFINITION,
                 f"{role}-task",
                 {
-                    "family": f"{prefix}-{role}",
+                    "family": f"{s.prefix}-{role}",
                     "containerDefinitions": container_definitions(role, APP_ENV, APP_SECRETS),
-                    "tags": tags(env, role=role),
+                    "tags": tags(s.env, role=role),
                 },
                 parent=component,
             )
         )
-        add(
+        s.add(
             res(
                 "aws:cloudwatch/logGroup:LogGroup",
                 f"{role}-logs",
-                {"name": f"/ecs/{prefix}/{role}", "retentionInDays": 30, "tags": tags(env)},
+                {"name": f"/ecs/{s.prefix}/{role}", "retentionInDays": 30, "tags": tags(s.env)},
                 parent=component,
             )
         )
         singleton = role == "scheduler"
-        add(
+        s.add(
             res(
                 ECS_SERVICE,
                 f"{role}-service",
                 {
-                    "name": f"{prefix}-{role}",
+                    "name": f"{s.prefix}-{role}",
                     "cluster": UNKNOWN,
                     "taskDefinition": UNKNOWN,
                     "desiredCount": 1 if singleton else 2,
                     "deploymentMaximumPercent": 100 if singleton else 200,
                     "deploymentMinimumHealthyPercent": 0 if singleton else 100,
-                    "tags": tags(env, role=role),
+                    "tags": tags(s.env, role=role),
                 },
                 parent=component,
                 property_dependencies={"taskDefinition": [task.urn]},
             )
         )
         if role == "api":
-            add(
+            s.add(
                 res(
                     AUTOSCALING_TARGET,
                     "api-scaling",
                     {
-                        "resourceId": f"service/{prefix}/{prefix}-api",
+                        "resourceId": f"service/{s.prefix}/{s.prefix}-api",
                         "scalableDimension": "ecs:service:DesiredCount",
                         "serviceNamespace": "ecs",
                         "minCapacity": 1,
                         "maxCapacity": 4,
-                        "tags": tags(env),
+                        "tags": tags(s.env),
                     },
                     parent=component,
                 )
             )
 
-    # Load balancer: HTTPS with a TLS 1.2+ policy, HTTP only redirects.
-    add(
+
+def _load_balancer(s: _Stack) -> None:
+    """Load balancer: HTTPS with a TLS 1.2+ policy, HTTP only redirects."""
+    s.add(
         res(
             "aws:lb/loadBalancer:LoadBalancer",
             "alb",
@@ -416,12 +452,12 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                 "loadBalancerType": "application",
                 "internal": False,
                 "dropInvalidHeaderFields": True,
-                "enableDeletionProtection": prod,
-                "tags": tags(env),
+                "enableDeletionProtection": s.prod,
+                "tags": tags(s.env),
             },
         )
     )
-    add(
+    s.add(
         res(
             "aws:lb/listener:Listener",
             "alb-https",
@@ -432,11 +468,11 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                 "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
                 "certificateArn": UNKNOWN,
                 "defaultActions": [{"type": "fixed-response", "fixedResponse": {"statusCode": "403"}}],
-                "tags": tags(env),
+                "tags": tags(s.env),
             },
         )
     )
-    add(
+    s.add(
         res(
             "aws:lb/listener:Listener",
             "alb-http",
@@ -450,32 +486,33 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
                         "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
                     }
                 ],
-                "tags": tags(env),
+                "tags": tags(s.env),
             },
         )
     )
 
-    # Edge: the proxied API record and an ACM validation record computed from the certificate.
-    add(
+
+def _edge(s: _Stack) -> None:
+    """Edge: the proxied API record and an ACM validation record computed from the certificate."""
+    s.add(
         res(
             DNS_RECORD,
             "api-record",
             {"name": "api", "type": "CNAME", "content": UNKNOWN, "proxied": True, "ttl": 1},
         )
     )
-    add(
+    s.add(
         res(
             DNS_RECORD,
             "cert-validation-0",
             {"name": UNKNOWN, "type": UNKNOWN, "content": UNKNOWN, "proxied": False, "ttl": 60},
         )
     )
-    add(
+    s.add(
         res(
             DNS_RECORD, "dmarc", {"name": "_dmarc", "type": "TXT", "content": "v=DMARC1; p=none", "ttl": 3600}
         )
     )
-    return out
 
 
 def find(resources: list[RecordedResource], name: str) -> RecordedResource:
