@@ -7,14 +7,27 @@ stack; 3 a mandatory policy violation; 4 a config error (the stack file or a val
 
 from __future__ import annotations
 
-import argparse
-import sys
+import gc
 
-from components.config import ConfigError, load
+# A short-lived process whose objects all live until it ends: the collector would only walk the SDKs'
+# hundreds of thousands of objects again and again (docs/decisions/preflight-speed.md).
+gc.disable()
 
-from . import report, verdicts
-from .engine import evaluate
-from .stackfile import CiphertextError, StackFileError, UnknownStackError, available_stacks, load_stack_config
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from components.config import ConfigError, load  # noqa: E402
+
+from . import report, verdicts  # noqa: E402
+from .engine import evaluate  # noqa: E402
+from .stackfile import (  # noqa: E402
+    CiphertextError,
+    StackFileError,
+    UnknownStackError,
+    available_stacks,
+    load_stack_config,
+)
 
 DEFAULT_STACK = "staging"
 EXIT_OK, EXIT_PROGRAM, EXIT_USAGE, EXIT_POLICY, EXIT_CONFIG, EXIT_CIPHERTEXT = range(6)
@@ -71,10 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the policy pack (it runs by default, as its own process over gRPC, like the CLI does)",
     )
     args = parser.parse_args(argv)
-
     status = check_config(args.stack)
     if status:
         return status
+    # The pack process loads its rules on the other core while this one evaluates the program.
+    launched = None if args.no_policy else verdicts.launch()
+    try:
+        return _run(args, launched)
+    finally:
+        if launched is not None:
+            launched.close()  # a no-op once verdicts.run has ended it
+
+
+def _run(args: argparse.Namespace, launched: verdicts.LaunchedPack | None) -> int:
     evaluation = evaluate(args.stack, preview=args.mode == "preview")
     if evaluation.error:
         print(f"preflight: stack {args.stack} failed: {evaluation.error}", file=sys.stderr)
@@ -84,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         from .terraform import write_plan
 
         write_plan(evaluation, args.export_tfplan)
-    result = None if args.no_policy else verdicts.run(evaluation)
+    result = None if launched is None else verdicts.run(evaluation, launched=launched)
     status = EXIT_OK if result is None or result.passed else EXIT_POLICY
     if args.format == "markdown":
         policy = None if result is None else report.Section("Policy verdicts", verdicts.lines(result))
@@ -116,5 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+def _exit(status: int) -> None:
+    """Flush the output and end the process without tearing the interpreter down object by object: every
+    file is written and the pack process is ended by then, and teardown would take about a second."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        status = status or 1
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except BrokenPipeError:  # e.g. `| head`: the reader is gone, and with it the rest of the output
+        code = EXIT_PROGRAM
+    _exit(code)

@@ -36,7 +36,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -314,6 +314,88 @@ def start_pack(
     timeout: float = START_TIMEOUT_SECONDS,
 ) -> PackProcess:
     """Start ``python -u __main__.py`` in ``pack_dir`` as its own process; connect to the port it prints."""
+    return launch_pack(pack_dir, python).connect(timeout)
+
+
+class LaunchedPack:
+    """A pack process that was started but not yet connected to: it imports its rules meanwhile.
+
+    The CLI launches the pack before it evaluates the program, so the two start up on two cores at
+    once; :meth:`connect` then waits for the port line. :meth:`close` ends a pack never connected to.
+    """
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], pack_dir: Path, python: str, stderr_file: IO[bytes]
+    ) -> None:
+        self.process = process
+        self.pack_dir = pack_dir
+        self.python = python
+        self._stderr_file = stderr_file
+        assert process.stdout is not None
+        self._lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=_pump, args=(process.stdout, self._lines), daemon=True).start()
+
+    def connect(self, timeout: float = START_TIMEOUT_SECONDS) -> PackProcess:
+        """Wait for the port the pack prints on its first stdout line, then for its gRPC server."""
+        port, first_line, waited = self._read_port(timeout)
+        if port is None:
+            self._fail(first_line, waited, timeout)
+        pack = PackProcess(self.process, port, self.pack_dir, self._stderr_file)
+        try:
+            grpc.channel_ready_future(pack.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError as exc:
+            stderr = pack.stderr()
+            pack.close()
+            raise PackStartError(
+                f"policy pack {self.pack_dir} listens on port {port} but never accepted: {stderr}"
+            ) from exc
+        return pack
+
+    def close(self) -> None:
+        """End the process (the one this object started, by its handle) without connecting."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        with contextlib.suppress(Exception):
+            self._stderr_file.close()
+
+    def _read_port(self, timeout: float) -> tuple[int | None, bytes, float]:
+        first_line = b""
+        waited = 0.0
+        while True:
+            try:
+                first_line = self._lines.get(timeout=0.1)
+            except queue.Empty:
+                waited += 0.1
+                if self.process.poll() is not None or waited >= timeout:
+                    return None, first_line, waited
+                continue
+            try:
+                return int(first_line.decode(errors="replace").strip()), first_line, waited
+            except ValueError:
+                return None, first_line, waited
+
+    def _fail(self, first_line: bytes, waited: float, timeout: float) -> NoReturn:
+        process = self.process
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+        stderr = _read_stream(self._stderr_file).strip()
+        self._stderr_file.close()
+        if first_line:
+            problem = f"printed {first_line.decode(errors='replace').strip()!r} instead of its port"
+        elif process.returncode is not None and waited < timeout:
+            problem = f"exited with code {process.returncode} before printing its port"
+        else:
+            problem = f"printed no port within {timeout:g} s"
+        raise PackStartError(
+            f"policy pack {self.pack_dir} ({self.python} -u __main__.py) {problem}"
+            + (f"; stderr:\n{stderr}" if stderr else "; stderr was empty")
+        )
+
+
+def launch_pack(pack_dir: Path = DEFAULT_PACK_DIR, python: str = sys.executable) -> LaunchedPack:
+    """Start ``python -u __main__.py`` in ``pack_dir`` as its own process and return at once."""
     pack_dir = Path(pack_dir).resolve()
     if not (pack_dir / "__main__.py").is_file():
         raise PackStartError(f"{pack_dir} is not a Python policy pack: it has no __main__.py")
@@ -330,52 +412,7 @@ def start_pack(
     except OSError as exc:
         stderr_file.close()
         raise PackStartError(f"cannot start policy pack {pack_dir} with {python}: {exc}") from exc
-    assert process.stdout is not None
-    lines: queue.Queue[bytes] = queue.Queue()
-    threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
-
-    port: int | None = None
-    first_line = b""
-    waited = 0.0
-    while port is None:
-        try:
-            first_line = lines.get(timeout=0.1)
-        except queue.Empty:
-            waited += 0.1
-            if process.poll() is not None or waited >= timeout:
-                break
-            continue
-        try:
-            port = int(first_line.decode(errors="replace").strip())
-        except ValueError:
-            break
-    if port is None:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=5)
-        stderr = _read_stream(stderr_file).strip()
-        stderr_file.close()
-        if first_line:
-            problem = f"printed {first_line.decode(errors='replace').strip()!r} instead of its port"
-        elif process.returncode is not None and waited < timeout:
-            problem = f"exited with code {process.returncode} before printing its port"
-        else:
-            problem = f"printed no port within {timeout:g} s"
-        raise PackStartError(
-            f"policy pack {pack_dir} ({python} -u __main__.py) {problem}"
-            + (f"; stderr:\n{stderr}" if stderr else "; stderr was empty")
-        )
-
-    pack = PackProcess(process, port, pack_dir, stderr_file)
-    try:
-        grpc.channel_ready_future(pack.channel).result(timeout=timeout)
-    except grpc.FutureTimeoutError as exc:
-        stderr = pack.stderr()
-        pack.close()
-        raise PackStartError(
-            f"policy pack {pack_dir} listens on port {port} but never accepted: {stderr}"
-        ) from exc
-    return pack
+    return LaunchedPack(process, pack_dir, python, stderr_file)
 
 
 def run_policy_pack(
@@ -582,12 +619,14 @@ def _violation(diagnostic: Any, kind: str, default_urn: str) -> Violation:
 
 __all__ = [
     "DEFAULT_PACK_DIR",
+    "LaunchedPack",
     "PackInfo",
     "PackProcess",
     "PackStartError",
     "PolicyInfo",
     "Violation",
     "is_preview_skip",
+    "launch_pack",
     "resolve_config",
     "run_policy_pack",
     "start_pack",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .analyzer import DEFAULT_PACK_DIR, PackInfo, Violation, start_pack
+from .analyzer import DEFAULT_PACK_DIR, LaunchedPack, PackInfo, Violation, launch_pack
 from .engine import Evaluation
 
 
@@ -31,11 +31,27 @@ class Verdicts:
         return not self.mandatory
 
 
+def launch(pack_dir: Path = DEFAULT_PACK_DIR) -> LaunchedPack:
+    """Start the pack process now (it loads its rules while the program is evaluated); pass it to run."""
+    return launch_pack(pack_dir)
+
+
 def run(
-    evaluation: Evaluation, config: Mapping[str, Any] | None = None, pack_dir: Path = DEFAULT_PACK_DIR
+    evaluation: Evaluation,
+    config: Mapping[str, Any] | None = None,
+    pack_dir: Path = DEFAULT_PACK_DIR,
+    *,
+    launched: LaunchedPack | None = None,
 ) -> Verdicts:
-    """Start the pack, configure it like the CLI does for this stack, analyze every resource and the stack."""
-    with start_pack(pack_dir) as pack:
+    """Start the pack (or connect to ``launched``), configure it like the CLI does for this stack, analyze
+    every resource and the stack."""
+    launched = launched or launch_pack(pack_dir)
+    try:
+        pack = launched.connect()
+    except BaseException:
+        launched.close()
+        raise
+    with pack:
         info: PackInfo = pack.info()
         pack.configure(config)
         pack.configure_stack(evaluation.stack, dry_run=evaluation.preview)
