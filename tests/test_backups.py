@@ -457,7 +457,9 @@ def test_replication_role_reads_only_the_source_and_writes_only_the_replica() ->
         },
         f"{replica}/*": {"s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"},
         source_key: {"kms:Decrypt"},
-        replica_key: {"kms:Encrypt"},
+        # S3 Bucket Keys on the replica: Decrypt as well as Encrypt (Amazon S3 User Guide, "Replicating
+        # encrypted objects", "S3 Bucket Keys and replication").
+        replica_key: {"kms:Decrypt", "kms:Encrypt"},
     }
 
 
@@ -678,7 +680,7 @@ def test_execution_role_reads_exactly_the_database_secret(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_schedule_runs_the_backup_daily_at_one_utc_on_fargate(stack: str) -> None:
     ev, _ = isolated(stack, False)
-    schedule = ev.one(SCHEDULE).inputs
+    schedule = ev.one(SCHEDULE, "backups-schedule").inputs
     assert schedule["name"] == f"{prefix(stack)}-backup"
     assert schedule["scheduleExpression"] == "cron(0 1 * * ? *)"  # seed 004: daily 01:00
     assert schedule["scheduleExpressionTimezone"] == "UTC"
@@ -705,7 +707,7 @@ def test_schedule_follows_the_configured_expression() -> None:
     cfg = stack_config("staging", **{"saas-backend:backups": {"schedule": "cron(30 2 * * ? *)"}})
     ev = run_program(_program(cfg, {}), preview=True)
     assert ev.error is None
-    schedule = ev.one(SCHEDULE).inputs
+    schedule = ev.one(SCHEDULE, "backups-schedule").inputs
     assert (schedule["scheduleExpression"], schedule["scheduleExpressionTimezone"]) == (
         "cron(30 2 * * ? *)",
         "UTC",
@@ -719,11 +721,14 @@ def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack:
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     by_sid = {s["Sid"]: s for s in _grants(ev, "backups-scheduler-role")}
-    assert set(by_sid) == {"RunBackupTask", "PassBackupRoles", "DeadLetter", "DecryptSchedule"}
+    assert set(by_sid) == {"RunBackupTask", "PassBackupRoles", "Heartbeat", "DeadLetter", "DecryptSchedule"}
     # CKV_AWS_297: the schedule is encrypted with the backups key; this role decrypts exactly this schedule.
     key = ev.one(KMS_KEY, "backups-kms")
-    assert ev.one(SCHEDULE).inputs["kmsKeyArn"] == key.outputs["arn"]
-    schedule_arn = f"arn:aws:scheduler:us-west-2:{ACCOUNT}:schedule/default/{prefix(stack)}-backup"
+    assert ev.one(SCHEDULE, "backups-schedule").inputs["kmsKeyArn"] == key.outputs["arn"]
+    schedule_arn = [
+        f"arn:aws:scheduler:us-west-2:{ACCOUNT}:schedule/default/{prefix(stack)}-{name}"
+        for name in ("backup", "backup-heartbeat")
+    ]
     assert by_sid["DecryptSchedule"] == {
         "Sid": "DecryptSchedule",
         "Effect": "Allow",
@@ -732,7 +737,7 @@ def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack:
         "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedule_arn}},
     }
     kms_policy = ev.one(ROLE_POLICY, "backups-scheduler-kms-policy")
-    assert kms_policy.urn in ev.one(SCHEDULE).dependencies
+    assert kms_policy.urn in ev.one(SCHEDULE, "backups-schedule").dependencies
     run = by_sid["RunBackupTask"]
     assert actions(run) == {"ecs:RunTask"}
     assert resources(run) == [f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-backup:*"]
@@ -798,7 +803,8 @@ def test_missing_dump_alarm_after_26_hours_without_a_verified_dump(stack: str) -
     assert alarm["period"] * alarm["evaluationPeriods"] == 26 * 3600
     assert alarm["datapointsToAlarm"] == alarm["evaluationPeriods"]
     assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)
-    assert alarm["treatMissingData"] == "breaching"
+    # Hours before the deploy are missing, not breaching; the heartbeat makes every later hour count.
+    assert alarm["treatMissingData"] == "notBreaching"
     topic = ev.one("aws:sns/topic:Topic").outputs["arn"]
     assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
 
@@ -1033,7 +1039,7 @@ def test_stacks_schedule_runs_in_the_private_subnets_with_the_app_security_group
     name: str, request: pytest.FixtureRequest
 ) -> None:
     ev = _up(name, request)
-    schedule = ev.one(SCHEDULE).inputs
+    schedule = ev.one(SCHEDULE, "backups-schedule").inputs
     assert (schedule["scheduleExpression"], schedule["scheduleExpressionTimezone"]) == (
         "cron(0 1 * * ? *)",
         "UTC",
@@ -1062,7 +1068,7 @@ def test_stacks_alarms_go_to_the_alerts_topic(name: str, request: pytest.Fixture
         assert ev.one(ALARM, alarm).inputs["alarmActions"] == [topic]
     missing = ev.one(ALARM, "backups-missing-alarm").inputs
     assert missing["period"] * missing["evaluationPeriods"] == 26 * 3600
-    assert missing["treatMissingData"] == "breaching"
+    assert missing["treatMissingData"] == "notBreaching"
     cluster_arn = ev.one("aws:ecs/cluster:Cluster").outputs["arn"]
     assert json.loads(ev.one(EVENT_RULE, "backups-failed-rule").inputs["eventPattern"])["detail"][
         "clusterArn"
@@ -1125,3 +1131,90 @@ def test_stacks_operator_commands(name: str, request: pytest.FixtureRequest) -> 
         assert f"subnets=[{subnets}]" in parts["--network-configuration"]
     (override,) = json.loads(restore["--overrides"])["containerOverrides"]
     assert [e["name"] for e in override["environment"]] == ["RESTORE_KEY", "RESTORE_TARGET_DATABASE"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The copy's failure alarm, and a missing-dump alarm that is quiet on the first day
+
+
+def test_production_replication_publishes_metrics_and_alarms_on_failed_copies() -> None:
+    """S3 publishes ``OperationsFailedReplication`` (source region, per rule) only with replication metrics
+    on (Amazon S3 User Guide, "Receiving replication failure events": "you must enable S3 Replication
+    metrics on your replication rule"); the alarm goes to the alerts topic."""
+    ev, _ = isolated("production", False)
+    (rule,) = ev.one(REPLICATION).inputs["rules"]
+    assert rule["destination"]["metrics"] == {"status": "Enabled"}
+    alarm = ev.one(ALARM, "backups-replication-failed-alarm").inputs
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
+        "AWS/S3",
+        "OperationsFailedReplication",
+        "Sum",
+    )
+    source = bucket_name("production")
+    assert alarm["dimensions"] == {
+        "SourceBucket": source,
+        "DestinationBucket": f"{source}-us-east-2",
+        "RuleId": rule["id"],
+    }
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["treatMissingData"] == "notBreaching"
+    topic = ev.one("aws:sns/topic:Topic").outputs["arn"]
+    assert alarm["alarmActions"] == [topic]
+
+
+def test_staging_has_no_replication_alarm() -> None:
+    ev, _ = isolated("staging", True)
+    assert [r.name for r in ev.of_type(ALARM) if "replication" in r.name] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_heartbeat_puts_a_zero_of_the_success_metric_every_hour(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    heartbeat = ev.one(SCHEDULE, "backups-heartbeat-schedule").inputs
+    assert heartbeat["name"] == f"{prefix(stack)}-backup-heartbeat"
+    assert heartbeat["scheduleExpression"] == "rate(1 hour)"
+    assert heartbeat["state"] == "ENABLED"
+    target = heartbeat["target"]
+    assert target["arn"] == "arn:aws:scheduler:::aws-sdk:cloudwatch:putMetricData"
+    assert json.loads(target["input"]) == {
+        "Namespace": f"{prefix(stack)}/Backups",
+        "MetricData": [{"MetricName": "BackupSucceeded", "Unit": "Count", "Value": 0}],
+    }
+    assert target["deadLetterConfig"] == {"arn": ev.one(QUEUE).outputs["arn"]}
+    assert target["roleArn"] == ev.one(ROLE, "backups-scheduler-role").outputs["arn"]
+    (put,) = [s for s in _grants(ev, "backups-scheduler-role") if s["Sid"] == "Heartbeat"]
+    assert actions(put) == {"cloudwatch:PutMetricData"}
+    assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": f"{prefix(stack)}/Backups"}}
+    # The alarm's period must not be shorter than the heartbeat's, or empty periods would be missing.
+    assert ev.one(ALARM, "backups-missing-alarm").inputs["period"] == 3600
+
+
+def _alarm_hours(alarm: dict[str, Any], deploy: int, successes: set[int], until: int) -> list[int]:
+    """Hours at which the missing-dump alarm is in ALARM, replaying CloudWatch's M-of-N rule over hourly
+    periods ("Evaluating an alarm" and "Configuring how CloudWatch alarms treat missing data",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html): each hour
+    after ``deploy`` holds the heartbeat's 0 (+1 in a success hour), earlier hours hold no data."""
+    n, m = int(alarm["evaluationPeriods"]), int(alarm["datapointsToAlarm"])
+    missing_breaches = alarm["treatMissingData"] == "breaching"
+
+    def breaching(hour: int) -> bool:
+        if hour < deploy:
+            return missing_breaches
+        value = 1 if hour in successes else 0
+        return value < alarm["threshold"]
+
+    return [t for t in range(deploy, until) if sum(breaching(h) for h in range(t - n, t)) >= m]
+
+
+def test_missing_dump_alarm_is_quiet_on_the_first_day_and_fires_after_a_real_miss() -> None:
+    ev, _ = isolated("staging", False)
+    alarm = ev.one(ALARM, "backups-missing-alarm").inputs
+    deploy = 10  # deployed at 10:00 UTC on day 0; the schedule runs at 01:00 UTC
+    daily = {24 * day + 1 for day in range(1, 10)}
+    assert _alarm_hours(alarm, deploy, daily, 24 * 8) == []
+    # No dump ever: quiet until 26 hours after the deploy, then loud.
+    assert _alarm_hours(alarm, deploy, set(), 24 * 3)[0] == deploy + 26
+    # Dumps stop after day 3: loud once 26 full hours have passed since the hour of the last one.
+    assert _alarm_hours(alarm, deploy, {25, 49, 73}, 24 * 6)[0] == 73 + 1 + 26
+    # The previous setting (missing data breaching) fired at the deploy itself.
+    assert _alarm_hours({**alarm, "treatMissingData": "breaching"}, deploy, daily, 24 * 2)[0] == deploy

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import alb, cloudflare, docker, ecs, elasticache, kms, logs, network, protection, rds, s3, tags
+from . import (
+    alb,
+    cloudflare,
+    docker,
+    ecs,
+    elasticache,
+    kms,
+    logs,
+    network,
+    protection,
+    rds,
+    replication,
+    s3,
+    tags,
+)
 
 PACK_NAME = "saas-guardrails"
 PACK_DESCRIPTION = (
@@ -22,6 +36,7 @@ ALL_POLICIES: list[Policy] = [
     *rds.POLICIES,
     *elasticache.POLICIES,
     *s3.POLICIES,
+    *replication.POLICIES,
     *network.POLICIES,
     *alb.POLICIES,
     *logs.POLICIES,

@@ -602,3 +602,63 @@ def good_dev_stack() -> list[RecordedResource]:
         container("scheduler-container", "scheduler", command=["npm", "run", "start:scheduler"]),
         container("object-store-setup", "setup", restart="no", mustRun=False, attach=True),
     ]
+
+
+# --- S3 replication with a customer-managed replica key -------------------------------------------------
+
+REPLICATION_CONFIG = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+REPLICA_KEY_ARN = "arn:aws:kms:us-east-2:123456789012:key/replica"
+REPLICA_BUCKET_ARN = "arn:aws:s3:::escalating-reminders-production-backups-123456789012-us-east-2"
+
+
+def replication_stack(
+    *,
+    actions: Iterable[str] = ("kms:Decrypt", "kms:Encrypt"),
+    context: Iterable[str] = (REPLICA_BUCKET_ARN, f"{REPLICA_BUCKET_ARN}/*"),
+    preview: bool = False,
+    policy_uses_key: bool = True,
+) -> list[RecordedResource]:
+    """A replication role, its grant on the replica key, the replica key and the replication config.
+
+    ``preview`` leaves the ARNs unknown, as the engine records them before the key exists."""
+    key = res(
+        "aws:kms/key:Key",
+        "replica-kms",
+        {"enableKeyRotation": True, "tags": tags("production")},
+        protect=True,
+    )
+    role = res(
+        "aws:iam/role:Role", "replication-role", {"assumeRolePolicy": "{}", "tags": tags("production")}
+    )
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EncryptReplica",
+                "Effect": "Allow",
+                "Action": list(actions),
+                "Resource": REPLICA_KEY_ARN,
+                "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": list(context)}},
+            }
+        ],
+    }
+    policy = res(
+        "aws:iam/rolePolicy:RolePolicy",
+        "replication-kms-policy",
+        {
+            "role": UNKNOWN if preview else "replication-role",
+            "policy": UNKNOWN if preview else json.dumps(grant),
+        },
+        property_dependencies={"role": [role.urn], "policy": [key.urn] if policy_uses_key else []},
+    )
+    destination = {
+        "bucket": UNKNOWN if preview else REPLICA_BUCKET_ARN,
+        "encryptionConfiguration": {"replicaKmsKeyId": UNKNOWN if preview else REPLICA_KEY_ARN},
+    }
+    config = res(
+        REPLICATION_CONFIG,
+        "replication",
+        {"role": UNKNOWN, "rules": [{"id": "copy", "status": "Enabled", "destination": destination}]},
+        property_dependencies={"role": [role.urn], "rules": [key.urn]},
+    )
+    return [key, role, policy, config]

@@ -25,6 +25,7 @@ STACK_POLICIES = {
     "s3-encryption",
     "s3-backup-versioning",
     "s3-backup-lifecycle",
+    "s3-replication-replica-key",
 }
 
 

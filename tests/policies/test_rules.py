@@ -24,6 +24,7 @@ from .builders import (
     good_stack,
     make_urn,
     policies_of,
+    replication_stack,
     res,
     tags,
     with_inputs,
@@ -655,6 +656,12 @@ CASES = [
         lambda: with_inputs(good_dev_stack(), "worker-container", privileged=True),
         "docker-no-privileged-containers",
         "Docker container 'worker-container' has privileged: true",
+    ),
+    Case(
+        "replica-key-encrypt-only",
+        lambda: [*production(), *replication_stack(actions=["kms:Encrypt"])],
+        "s3-replication-replica-key",
+        "its role lacks kms:Decrypt on the replica key",
     ),
 ]
 

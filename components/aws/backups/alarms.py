@@ -86,7 +86,11 @@ def dump_missing(
     log_group: aws.cloudwatch.LogGroup,
     topic_arn: pulumi.Input[str],
 ) -> None:
-    """``BackupSucceeded`` from the script's success line, alarmed when it stays below 1 for ``hours``."""
+    """``BackupSucceeded`` from the script's success line, alarmed when it stays below 1 for ``hours``.
+
+    Each hour also carries the heartbeat's 0, so hours after the deploy breach and hours before it are
+    missing, not breaching: the first day is quiet, and ``hours`` after the deploy without a dump it fires.
+    """
     aws.cloudwatch.LogMetricFilter(
         f"{name}-succeeded-filter",
         name=f"{d.prefix}-backup-succeeded",
@@ -108,7 +112,7 @@ def dump_missing(
         datapoints_to_alarm=hours,
         threshold=1,
         comparison_operator="LessThanThreshold",
-        treat_missing_data="breaching",
+        treat_missing_data="notBreaching",
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
         tags=d.tags(),

@@ -131,6 +131,7 @@ class Backups(pulumi.ComponentResource):
             key,
             self._args.config.retention_days,
             self.replica_region,
+            self._args.alarm_topic_arn,
         )
         self.replica_provider = replica.provider
         self.replica_bucket_name = replica.bucket.resource.bucket

@@ -2,21 +2,47 @@
 
 Private subnets, no public IP, 2 retries, a dead-letter queue; the schedule is encrypted with the backups
 key, and its role may only run the backup family on this cluster, pass its two roles and decrypt it.
+
+A second schedule, the heartbeat, puts ``BackupSucceeded = 0`` every hour (a Scheduler universal target
+calling CloudWatch ``PutMetricData``), so that "no dump for N hours" counts hours that really passed since
+the deploy: docs/decisions/backup-missing-alarm.md.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from ...common import Deployment, assume_role_policy, child, policy_json
+from .naming import METRIC_SUCCEEDED, namespace
 
 SCHEDULE_TIMEZONE = "UTC"
 RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE_SECONDS = 3600
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+HEARTBEAT_EXPRESSION = "rate(1 hour)"
+# EventBridge Scheduler universal target: an AWS API action (`arn:aws:scheduler:::aws-sdk:<service>:<action>`)
+# called with the schedule's role and the target's Input as the request (EventBridge Scheduler User Guide,
+# "Using universal targets": https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html).
+HEARTBEAT_TARGET = "arn:aws:scheduler:::aws-sdk:cloudwatch:putMetricData"
+
+
+def heartbeat_name(d: Deployment) -> str:
+    return f"{d.prefix}-backup-heartbeat"
+
+
+def heartbeat_input(d: Deployment) -> str:
+    """The PutMetricData request: one zero of the success metric (a success hour sums to 1 or more)."""
+    return json.dumps(
+        {
+            "Namespace": namespace(d),
+            "MetricData": [{"MetricName": METRIC_SUCCEEDED, "Value": 0, "Unit": "Count"}],
+        },
+        sort_keys=True,
+    )
 
 
 def dlq_name(d: Deployment) -> str:
@@ -45,6 +71,14 @@ def scheduler_policy(d: Deployment, family_arn: str, cluster_arn: str) -> str:
             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         },
         {
+            # The heartbeat schedule: zeros of the success metric, in the backups namespace only.
+            "Sid": "Heartbeat",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": namespace(d)}},
+        },
+        {
             # The schedule's dead-letter queue: an invocation that still fails after the retries.
             "Sid": "DeadLetter",
             "Effect": "Allow",
@@ -54,15 +88,15 @@ def scheduler_policy(d: Deployment, family_arn: str, cluster_arn: str) -> str:
     )
 
 
-def schedule_kms_policy(key_arn: str, schedule_arn: str) -> str:
-    """Scheduler decrypts the schedule with the role when it fires (encryption context: its ARN)."""
+def schedule_kms_policy(key_arn: str, schedule_arns: list[str]) -> str:
+    """Scheduler decrypts a schedule with the role when it fires (encryption context: its ARN)."""
     return policy_json(
         {
             "Sid": "DecryptSchedule",
             "Effect": "Allow",
             "Action": "kms:Decrypt",
             "Resource": key_arn,
-            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedule_arn}},
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedule_arns}},
         }
     )
 
@@ -126,6 +160,37 @@ class BackupSchedule:
             },
             opts=child(parent, depends_on=rights),
         )
+        self._heartbeat(parent, d, name, key, rights)
+
+    def _heartbeat(
+        self,
+        parent: pulumi.Resource,
+        d: Deployment,
+        name: str,
+        key: aws.kms.Key,
+        rights: list[aws.iam.RolePolicy],
+    ) -> None:
+        aws.scheduler.Schedule(
+            f"{name}-heartbeat-schedule",
+            name=heartbeat_name(d),
+            kms_key_arn=key.arn,
+            description=f"Hourly BackupSucceeded=0 in {namespace(d)}: the missing-dump alarm counts hours",
+            schedule_expression=HEARTBEAT_EXPRESSION,
+            schedule_expression_timezone=SCHEDULE_TIMEZONE,
+            flexible_time_window={"mode": "OFF"},
+            state="ENABLED",
+            target={
+                "arn": HEARTBEAT_TARGET,
+                "role_arn": self.role.arn,
+                "input": heartbeat_input(d),
+                "retry_policy": {
+                    "maximum_retry_attempts": RETRY_ATTEMPTS,
+                    "maximum_event_age_in_seconds": MAX_EVENT_AGE_SECONDS,
+                },
+                "dead_letter_config": {"arn": self.dlq.arn},
+            },
+            opts=child(parent, depends_on=rights),
+        )
 
     def _role(
         self,
@@ -140,7 +205,7 @@ class BackupSchedule:
         self.role = aws.iam.Role(
             f"{name}-scheduler-role",
             name=f"{d.prefix}-backup-scheduler",
-            description=f"EventBridge Scheduler role of {schedule_name}: run the backup task only",
+            description=f"EventBridge Scheduler role of {schedule_name}: the backup task and its heartbeat",
             assume_role_policy=assume_role_policy(
                 "scheduler.amazonaws.com", StringEquals={"aws:SourceAccount": d.account_id}
             ),
@@ -148,9 +213,10 @@ class BackupSchedule:
             opts=child(parent),
         )
         cluster_arn = f"arn:{d.partition}:ecs:{d.region}:{d.account_id}:cluster/{cluster_name}"
-        schedule_arn = (
-            f"arn:{d.partition}:scheduler:{d.region}:{d.account_id}:schedule/default/{schedule_name}"
-        )
+        schedule_arns = [
+            f"arn:{d.partition}:scheduler:{d.region}:{d.account_id}:schedule/default/{schedule}"
+            for schedule in (schedule_name, heartbeat_name(d))
+        ]
         return [
             aws.iam.RolePolicy(
                 f"{name}-scheduler-policy",
@@ -164,7 +230,7 @@ class BackupSchedule:
                 f"{name}-scheduler-kms-policy",
                 name="decrypt-schedule",
                 role=self.role.id,
-                policy=key.arn.apply(lambda arn: schedule_kms_policy(arn, schedule_arn)),
+                policy=key.arn.apply(lambda arn: schedule_kms_policy(arn, schedule_arns)),
                 opts=child(parent),
             ),
         ]
