@@ -124,7 +124,9 @@ def _run(args: argparse.Namespace, launched: verdicts.LaunchedPack | None) -> in
     print("\n## Outputs", file=out)
     for line in report.outputs_lines(evaluation):
         print(line, file=out)
-    sections = report.analysis_sections(evaluation, report.cloudflare_plan(args.stack))
+    sections = report.analysis_sections(
+        evaluation, report.cloudflare_plan(args.stack), report.aws_region(args.stack)
+    )
     for line in report.text_lines(sections):
         print(line, file=out)
     print("\n## Policy verdicts", file=out)

@@ -1,10 +1,13 @@
 """Estimated monthly cost per resource and in total, from the recorded resources and a price file.
 
-Prices live in ``preflight/data/prices.yaml`` with their region, source and retrieval date; usage the program
-does not state (ALB LCUs, NAT traffic, log volume, S3 bytes, minutes of a scheduled task) comes from the
-same file's ``assumptions`` and is printed next to the lines it drives. A resource whose price is not in the
-file is listed as UNKNOWN with the missing price key, never guessed; resources that AWS/Cloudflare do not
-bill (VPCs, subnets, security groups, IAM, ...) cost 0 by rule (``FREE_TYPES``). Any other type is UNKNOWN.
+Prices live in ``preflight/data/prices.yaml``, one table per AWS region, each with its source and retrieval
+date; a resource is priced from its own region (its explicit provider's, else the stack's ``aws:region``), and
+a region without a table makes every AWS line UNKNOWN with a warning. Usage the program does not state (ALB
+LCUs, NAT and cross-AZ traffic, log volume, S3 bytes and requests, KMS requests, Container Insights metrics)
+comes from the same file's ``assumptions`` and is printed next to the lines it drives. A resource whose
+price is not in the file is listed as UNKNOWN with the missing price key, never guessed; resources that
+AWS/Cloudflare do not bill (VPCs, subnets, security groups, IAM, ...) cost 0 by rule (``FREE_TYPES``). Any
+other type is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -53,7 +56,6 @@ FREE_TYPES = frozenset(
         "aws:lb/listenerRule:ListenerRule",
         "aws:acm/certificate:Certificate",  # public ACM certificates are free
         "aws:acm/certificateValidation:CertificateValidation",
-        "aws:ecs/cluster:Cluster",
         "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
         "aws:ecs/taskDefinition:TaskDefinition",  # billed as Fargate time on its service / schedule
         "aws:appautoscaling/target:Target",
@@ -76,7 +78,6 @@ FREE_TYPES = frozenset(
         "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
         "aws:s3/bucketPolicy:BucketPolicy",
-        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
         "aws:s3/bucketLogging:BucketLogging",
         "aws:s3/bucketLoggingV2:BucketLoggingV2",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
@@ -88,6 +89,11 @@ FREE_TYPES = frozenset(
         "random:index/randomId:RandomId",
         "random:index/randomString:RandomString",
         "docker:index/image:Image",  # build only; storage is billed on the registry
+        "aws:ec2/launchTemplate:LaunchTemplate",  # billed as the instances its group runs
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:ec2/networkInterface:NetworkInterface",  # a public IPv4 is billed on the instance line
+        "aws:ec2/eipAssociation:EipAssociation",
+        "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
     }
 )
 
@@ -100,28 +106,42 @@ class Price:
     source: str | None
     source_region: str | None
     confidence: str
+    region: str = ""  # the table it belongs to (an AWS region, or "global")
+    retrieved: str = ""
 
 
 @dataclass(frozen=True)
 class PriceBook:
-    region: str
     hours: float
-    retrieved: str
-    prices: Mapping[str, Price]
+    regions: Mapping[str, Mapping[str, Price]]  # AWS region -> price key -> price
+    global_prices: Mapping[str, Price]  # region-free (Cloudflare)
     assumptions: Mapping[str, Mapping[str, Any]]
+    default_region: str = "us-west-2"  # only for programs evaluated without a stack file
 
-    def get(self, key: str) -> float | None:
-        price = self.prices.get(key)
+    @property
+    def region(self) -> str:
+        return self.default_region
+
+    def price(self, key: str, region: str | None = None) -> Price | None:
+        if key in self.global_prices:
+            return self.global_prices[key]
+        return self.regions.get(region or self.default_region, {}).get(key)
+
+    def get(self, key: str, region: str | None = None) -> float | None:
+        price = self.price(key, region)
         return None if price is None else price.usd
+
+    @property
+    def prices(self) -> Mapping[str, Price]:
+        """The default region's table plus the global prices."""
+        return {**self.regions.get(self.default_region, {}), **self.global_prices}
 
     def assume(self, key: str) -> float:
         return float(self.assumptions[key]["value"])
 
 
-@cache
-def load_prices(path: Path = DATA_FILE) -> PriceBook:
-    raw = yaml.safe_load(path.read_text())
-    prices = {
+def _price_table(entries: Mapping[str, Any], region: str) -> dict[str, Price]:
+    return {
         key: Price(
             key,
             None if entry.get("usd") is None else float(entry["usd"]),
@@ -129,11 +149,22 @@ def load_prices(path: Path = DATA_FILE) -> PriceBook:
             entry.get("source"),
             entry.get("source_region"),
             str(entry.get("confidence", "unknown")),
+            region,
+            str(entry.get("retrieved", "")),
         )
-        for key, entry in raw["prices"].items()
+        for key, entry in entries.items()
     }
+
+
+@cache
+def load_prices(path: Path = DATA_FILE) -> PriceBook:
+    raw = yaml.safe_load(path.read_text())
+    regions = {name: _price_table(table["prices"], name) for name, table in raw["regions"].items()}
     return PriceBook(
-        str(raw["region"]), float(raw["hours_per_month"]), str(raw["retrieved"]), prices, raw["assumptions"]
+        float(raw["hours_per_month"]),
+        regions,
+        _price_table(raw["global"]["prices"], "global"),
+        raw["assumptions"],
     )
 
 
@@ -145,12 +176,15 @@ class CostLine:
     missing: list[str] = field(default_factory=list)  # price keys not in the price file
     price_keys: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    region: str = ""  # the price table the line was read from
 
 
 @dataclass
 class CostEstimate:
     lines: list[CostLine]
     book: PriceBook
+    region: str = ""  # the stack's region
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> float:
@@ -168,8 +202,10 @@ class CostEstimate:
         return sorted({a for line in self.lines for a in line.assumptions})
 
     def used_prices(self) -> list[Price]:
-        keys = sorted({k for line in self.lines for k in line.price_keys})
-        return [self.book.prices[k] for k in keys if k in self.book.prices]
+        used = sorted({(line.region, k) for line in self.lines for k in line.price_keys})
+        found = [self.book.price(key, region) for region, key in used]
+        unique = {(p.region, p.key): p for p in found if p is not None}
+        return [unique[k] for k in sorted(unique)]
 
 
 def _known(value: Any) -> bool:
@@ -186,23 +222,39 @@ def _number(value: Any) -> float | None:
 
 
 class _Pricer:
-    def __init__(self, resources: list[RecordedResource], book: PriceBook, plan: str | None) -> None:
+    def __init__(
+        self, resources: list[RecordedResource], book: PriceBook, plan: str | None, region: str
+    ) -> None:
         self.resources = resources
         self.by_urn = {r.urn: r for r in resources}
         self.book = book
         self.plan = plan
+        self.region = region
+        # Explicit providers (e.g. the backup copy's second region): provider URN -> its region.
+        self.provider_regions = {
+            p.urn: str(p.inputs["region"])
+            for p in resources
+            if p.type == "pulumi:providers:aws" and isinstance(p.inputs.get("region"), str)
+        }
 
     # --- helpers -------------------------------------------------------------------------------------------
 
+    def region_of(self, r: RecordedResource) -> str:
+        provider_urn = r.provider.rsplit("::", 1)[0] if r.provider else ""
+        return self.provider_regions.get(provider_urn, self.region)
+
     def _line(self, r: RecordedResource, parts: list[tuple[str, float, str]], detail: str) -> CostLine:
         """parts: (price key, quantity per month, assumption key or "")."""
-        missing = [key for key, _, _ in parts if self.book.get(key) is None]
+        region = self.region_of(r)
         keys = [key for key, _, _ in parts]
         assumptions = [a for _, _, a in parts if a]
+        if region not in self.book.regions and any(k not in self.book.global_prices for k in keys):
+            return CostLine(r, None, detail, [f"prices for region {region}"], keys, assumptions, region)
+        missing = [key for key in keys if self.book.get(key, region) is None]
         if missing:
-            return CostLine(r, None, detail, missing, keys, assumptions)
-        total = sum((self.book.get(key) or 0.0) * qty for key, qty, _ in parts)
-        return CostLine(r, total, detail, [], keys, assumptions)
+            return CostLine(r, None, detail, missing, keys, assumptions, region)
+        total = sum((self.book.get(key, region) or 0.0) * qty for key, qty, _ in parts)
+        return CostLine(r, total, detail, [], keys, assumptions, region)
 
     def _deps(self, r: RecordedResource, type_: str) -> list[RecordedResource]:
         urns = set(r.dependencies) | {u for us in r.property_dependencies.values() for u in us}
@@ -307,9 +359,14 @@ class _Pricer:
     def nat(self, r: RecordedResource) -> CostLine:
         if r.inputs.get("connectivityType") == "private":
             return self._line(r, [("nat.hour", self.book.hours, "")], "private NAT gateway")
-        gb = self.book.assume("nat_processed_gb_per_gateway")
-        parts = [("nat.hour", self.book.hours, ""), ("nat.gb", gb, "nat_processed_gb_per_gateway")]
-        return self._line(r, parts, f"NAT gateway + {gb:g} GB processed (public IPv4 on its EIP)")
+        gateways = sum(
+            1
+            for x in self.resources
+            if x.type == "aws:ec2/natGateway:NatGateway" and x.inputs.get("connectivityType") != "private"
+        )
+        gb = self.book.assume("nat_processed_gb_per_month") / max(gateways, 1)
+        parts = [("nat.hour", self.book.hours, ""), ("nat.gb", gb, "nat_processed_gb_per_month")]
+        return self._line(r, parts, f"NAT gateway + {gb:.3g} GB processed (public IPv4 on its EIP)")
 
     def eip(self, r: RecordedResource) -> CostLine:
         return self._line(r, [("public_ipv4.hour", self.book.hours, "")], "public IPv4 address")
@@ -365,15 +422,112 @@ class _Pricer:
         period = _number(r.inputs.get("period"))
         if period is not None and period < 60:
             return CostLine(r, None, "high-resolution alarm", ["cloudwatch.alarm_month.high_resolution"])
-        return self._line(r, [("cloudwatch.alarm_month", 1, "")], "standard-resolution alarm")
+        queries = r.inputs.get("metricQueries")
+        metrics = (
+            sum(1 for q in queries if isinstance(q, dict) and q.get("metric"))
+            if isinstance(queries, list)
+            else 1
+        )
+        return self._line(
+            r,
+            [("cloudwatch.alarm_metric_month", metrics, "")],
+            f"standard-resolution alarm on {metrics} metric(s)",
+        )
 
     def bucket(self, r: RecordedResource) -> CostLine:
         tags = r.inputs.get("tags") if isinstance(r.inputs.get("tags"), dict) else {}
         purpose = (tags or {}).get("purpose", "")
         by_purpose = self.book.assumptions["s3_stored_gb"].get("by_purpose", {})
         gb = float(by_purpose.get(purpose, self.book.assume("s3_stored_gb")))
+        requests = self.book.assume("s3_requests_per_bucket") / 1000
+        parts = [
+            ("s3.standard.gb_month", gb, "s3_stored_gb"),
+            ("s3.put_request_1000", requests, "s3_requests_per_bucket"),
+            ("s3.get_request_1000", requests, "s3_requests_per_bucket"),
+        ]
+        return self._line(r, parts, f"{gb:g} GB Standard + requests ({purpose or 'untagged'})")
+
+    def replication(self, r: RecordedResource) -> CostLine:
+        gb = self.book.assume("replicated_gb_per_month")
+        parts = [("transfer.inter_region.gb", gb, "replicated_gb_per_month")]
+        return self._line(r, parts, f"{gb:g} GB/month copied to another region")
+
+    def cluster(self, r: RecordedResource) -> CostLine:
+        settings = r.inputs.get("settings")
+        mode = next(
+            (
+                s.get("value")
+                for s in (settings if isinstance(settings, list) else [])
+                if isinstance(s, dict) and s.get("name") == "containerInsights"
+            ),
+            "disabled",
+        )
+        if mode == "disabled":
+            return CostLine(r, 0.0, "Container Insights off (AWS/ECS service metrics are free)")
+        if mode != "enabled":
+            return CostLine(r, None, f"Container Insights {mode}", [f"cloudwatch.container_insights.{mode}"])
+        per = self.book.assumptions["container_insights_metrics"]["per_level"]
+        services = sum(1 for x in self.resources if x.type == "aws:ecs/service:Service")
+        families = len(
+            {
+                str(x.inputs.get("family"))
+                for x in self.resources
+                if x.type == "aws:ecs/taskDefinition:TaskDefinition"
+            }
+        )
+        metrics = per["cluster"] + services * per["service"] + families * per["task_family"]
+        parts = [("cloudwatch.custom_metric_month", metrics, "container_insights_metrics")]
+        detail = (
+            f"Container Insights: {metrics} custom metrics "
+            f"(1 cluster, {services} services, {families} task families)"
+        )
+        return self._line(r, parts, detail)
+
+    def instance_parts(
+        self, instance_type: Any, count: float, public_ip: bool
+    ) -> list[tuple[str, float, str]]:
+        parts = [
+            (f"ec2.{instance_type}.hour", count * self.book.hours, ""),
+            ("ebs.gp3.gb_month", count * self.book.assume("nat_instance_root_gb"), "nat_instance_root_gb"),
+        ]
+        if public_ip:
+            parts.append(("public_ipv4.hour", count * self.book.hours, ""))
+        return parts
+
+    def autoscaling_group(self, r: RecordedResource) -> CostLine:
+        templates = self._deps(r, "aws:ec2/launchTemplate:LaunchTemplate")
+        if not templates:
+            return CostLine(r, None, "launch template not found", ["ec2.launch_template"])
+        template = templates[0]
+        count = _number(r.inputs.get("desiredCapacity")) or _number(r.inputs.get("minSize")) or 0.0
+        interfaces = template.inputs.get("networkInterfaces")
+        public_ip = isinstance(interfaces, list) and any(
+            isinstance(i, dict) and i.get("associatePublicIpAddress") in (True, "true") for i in interfaces
+        )
+        kind = template.inputs.get("instanceType")
+        parts = self.instance_parts(kind, count, public_ip)
+        detail = f"{count:g} x {kind} + root volume" + (" + public IPv4" if public_ip else "")
+        return self._line(r, parts, detail)
+
+    def instance(self, r: RecordedResource) -> CostLine:
+        kind = r.inputs.get("instanceType")
+        public_ip = r.inputs.get("associatePublicIpAddress") is True
+        parts = self.instance_parts(kind, 1, public_ip)
+        return self._line(r, parts, f"1 x {kind} + root volume" + (" + public IPv4" if public_ip else ""))
+
+    def data_transfer(self, r: RecordedResource) -> CostLine:
+        inter_az = self.book.assume("inter_az_gb_per_month")
+        egress = self.book.assume("internet_egress_gb_per_month")
+        parts = [
+            (
+                "transfer.inter_az.gb",
+                2 * inter_az,
+                "inter_az_gb_per_month",
+            ),  # billed out of one AZ, into the other
+            ("transfer.internet_out.gb", egress, "internet_egress_gb_per_month"),
+        ]
         return self._line(
-            r, [("s3.standard.gb_month", gb, "s3_stored_gb")], f"{gb:g} GB Standard ({purpose or 'untagged'})"
+            r, parts, f"{inter_az:g} GB across AZs (both directions) + {egress:g} GB to the internet"
         )
 
     def simple(self, r: RecordedResource, key: str, detail: str) -> CostLine:
@@ -399,15 +553,29 @@ class _Pricer:
             "aws:cloudwatch/metricAlarm:MetricAlarm": self.alarm,
             "aws:s3/bucket:Bucket": self.bucket,
             "aws:s3/bucketV2:BucketV2": self.bucket,
+            "aws:s3/bucketReplicationConfig:BucketReplicationConfig": self.replication,
+            "aws:ecs/cluster:Cluster": self.cluster,
+            "aws:autoscaling/group:Group": self.autoscaling_group,
+            "aws:ec2/instance:Instance": self.instance,
+            "aws:data-transfer": self.data_transfer,
         }
         if t in handlers:
             return handlers[t](r)
         if t == "aws:scheduler/schedule:Schedule":
             return self.schedule(r) or CostLine(r, 0.0, "no ECS task target")
         if t in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
-            return self.simple(r, "kms.key_month", "customer managed KMS key")
+            requests = self.book.assume("kms_requests_per_key") / 10000
+            parts = [("kms.key_month", 1, ""), ("kms.request_10000", requests, "kms_requests_per_key")]
+            return self._line(r, parts, "customer managed KMS key + requests")
         if t == "aws:secretsmanager/secret:Secret":
-            return self.simple(r, "secretsmanager.secret_month", "secret (API calls negligible)")
+            calls = self.book.assume("secrets_api_calls_per_secret") / 10000
+            parts = [
+                ("secretsmanager.secret_month", 1, ""),
+                ("secretsmanager.api_10000", calls, "secrets_api_calls_per_secret"),
+            ]
+            return self._line(r, parts, "secret + API calls")
+        if t == "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared":
+            return self.simple(r, "cloudflare.tunnel", "Cloudflare Tunnel")
         if t == "aws:ecr/repository:Repository":
             gb = self.book.assume("ecr_stored_gb")
             return self._line(r, [("ecr.gb_month", gb, "ecr_stored_gb")], f"{gb:g} GB of images")
@@ -449,24 +617,40 @@ def _runs_per_month(expression: Any, hours: float) -> float | None:
 
 
 def estimate(
-    resources: Iterable[RecordedResource], *, plan: str | None = None, book: PriceBook | None = None
+    resources: Iterable[RecordedResource],
+    *,
+    plan: str | None = None,
+    book: PriceBook | None = None,
+    region: str | None = None,
 ) -> CostEstimate:
-    """Cost lines for every custom resource, plus the Cloudflare zone plan when ``plan`` is given."""
+    """Cost lines for every custom resource, the stack's data transfer, and the Cloudflare zone plan when
+    ``plan`` is given. ``region`` is the stack's ``aws:region`` (programs without a stack file: the book's
+    default region)."""
     book = book or load_prices()
+    region = region or book.default_region
     items = [r for r in resources if r.custom]
-    pricer = _Pricer(items, book, plan)
+    pricer = _Pricer(items, book, plan, region)
     lines = [line for r in items if (line := pricer.price(r)) is not None]
-    if plan and any(r.type.startswith("cloudflare:") for r in items):
-        zone = RecordedResource(
-            urn=f"cloudflare-zone-plan:{plan}",
-            type="cloudflare:zone-plan",
-            name=plan,
-            custom=True,
-            parent=None,
-            inputs={},
+    if any(r.type.startswith("aws:") for r in items):
+        lines.append(
+            pricer.price(_synthetic("aws:data-transfer", "data-transfer"))
+            or CostLine(_synthetic("aws:data-transfer", "data-transfer"), None, "", ["data transfer"])
         )
+    if plan and any(r.type.startswith("cloudflare:") for r in items):
+        zone = _synthetic("cloudflare:zone-plan", plan)
         lines.append(pricer.simple(zone, f"cloudflare.plan.{plan}", f"Cloudflare {plan} plan (one zone)"))
-    return CostEstimate(lines, book)
+    warnings = []
+    if any(r.type.startswith("aws:") for r in items) and region not in book.regions:
+        warnings.append(
+            f"region {region} has no price table in preflight/data/prices.yaml (priced: "
+            f"{', '.join(sorted(book.regions))}): its AWS lines are UNKNOWN, not another region's prices"
+        )
+    return CostEstimate(lines, book, region, warnings)
+
+
+def _synthetic(type_: str, name: str) -> RecordedResource:
+    """A line that belongs to no one resource (the stack's data transfer, the Cloudflare zone plan)."""
+    return RecordedResource(urn=f"{type_}:{name}", type=type_, name=name, custom=True, parent=None, inputs={})
 
 
 def _usd(value: float) -> str:
@@ -483,6 +667,7 @@ def cost_lines(result: CostEstimate) -> list[str]:
     ]
     free = sum(1 for line in result.lines if line.monthly_usd == 0.0)
     out.append(f"{_usd(result.total):>10}  total per month ({len(priced)} priced, {free} without charge)")
+    out += [f"WARNING: {w}" for w in result.warnings]
     if result.unknown:
         out.append(f"UNKNOWN ({len(result.unknown)} resources, not included in the total):")
         out += [
@@ -495,10 +680,9 @@ def cost_lines(result: CostEstimate) -> list[str]:
         for key in used:
             a = result.book.assumptions[key]
             out.append(f"  {key} = {a['value']} {a['unit']} ({a['why']})")
-    out.append(
-        f"prices: {result.book.region}, retrieved {result.book.retrieved} (preflight/data/prices.yaml):"
-    )
+    out.append(f"prices for {result.region} (preflight/data/prices.yaml; table, key, rate, source, date):")
     for p in result.used_prices():
+        quoted = "" if p.source_region in (p.region, "all", "global") else f", quoted for {p.source_region}"
         flag = "" if p.confidence == "high" else f", {p.confidence} confidence"
-        out.append(f"  {p.key} = {p.usd} per {p.unit} [{p.source_region}{flag}] {p.source}")
+        out.append(f"  [{p.region}] {p.key} = {p.usd} per {p.unit} [{p.retrieved}{quoted}{flag}] {p.source}")
     return out

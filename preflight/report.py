@@ -132,13 +132,22 @@ def cloudflare_plan(stack: str) -> str | None:
     return str(edge.get("plan", "free")) if isinstance(edge, dict) else "free"
 
 
-def analysis_sections(evaluation: Evaluation, plan: str | None = None) -> list[Section]:
-    """Topology diagram, estimated monthly cost and estimated fresh-deploy time of an evaluation."""
+def aws_region(stack: str) -> str | None:
+    """``aws:region`` of ``stack``; None without a stack file or without the key (platform docker)."""
+    try:
+        return load_stack_config(stack).get("aws:region")
+    except StackFileError:
+        return None
+
+
+def analysis_sections(
+    evaluation: Evaluation, plan: str | None = None, region: str | None = None
+) -> list[Section]:
+    """Topology diagram, estimated monthly cost (priced for ``region``) and fresh-deploy time."""
+    estimate = cost.estimate(evaluation.resources, plan=plan, region=region)
     return [
         Section("Topology", diagram.mermaid(evaluation.resources).splitlines(), "mermaid"),
-        Section(
-            "Estimated monthly cost", cost.cost_lines(cost.estimate(evaluation.resources, plan=plan)), "code"
-        ),
+        Section("Estimated monthly cost", cost.cost_lines(estimate), "code"),
         Section(
             "Estimated fresh-deploy time",
             deploytime.deploytime_lines(deploytime.estimate(evaluation.resources)),
@@ -175,7 +184,7 @@ def markdown(
     ]
     all_sections = [
         policy or Section("Policy verdicts", ["policy pack not run in this report"]),
-        *analysis_sections(evaluation, cloudflare_plan(stack)),
+        *analysis_sections(evaluation, cloudflare_plan(stack), aws_region(stack)),
         Section("Resources", tree_lines(evaluation), "code"),
         Section("Outputs", outputs_lines(evaluation), "code"),
         *sections,

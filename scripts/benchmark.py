@@ -81,7 +81,9 @@ def measure(runs: int) -> list[Row]:
         evaluation = evaluate(stack, preview=True)
         if evaluation.error:
             raise SystemExit(f"benchmark: {stack} failed: {evaluation.error}")
-        estimate = cost.estimate(evaluation.resources, plan=report.cloudflare_plan(stack))
+        estimate = cost.estimate(
+            evaluation.resources, plan=report.cloudflare_plan(stack), region=report.aws_region(stack)
+        )
         unknown = len(estimate.unknown)
         measured = f"${estimate.total:,.2f}/month" + (f" + {unknown} UNKNOWN" if unknown else "")
         rows.append(

@@ -357,7 +357,7 @@ def test_cluster_insights_capacity_providers_and_shared_build() -> None:
     evaluation = run(app_tier("staging", sources=sources))
     cluster = evaluation.one("aws:ecs/cluster:Cluster")
     assert cluster.inputs["name"] == "escalating-reminders-staging"
-    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "disabled"}]
     providers = evaluation.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
     assert providers.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
     # api and worker share one context: one repository, one build; the scheduler's image is used as is
@@ -861,23 +861,26 @@ def test_alarms_notify_the_encrypted_topic(env: str) -> None:
     assert rate["threshold"] == 5 and rate["comparisonOperator"] == "GreaterThanThreshold"
 
 
-def test_scheduler_alarm_fires_when_running_count_is_not_one() -> None:
+def test_scheduler_alarm_fires_when_no_task_runs_without_container_insights() -> None:
+    """Amazon ECS Developer Guide, "Amazon ECS CloudWatch metrics" (available-metrics.html): metrics "are
+    collected for resources that have tasks in the RUNNING state ... no running tasks, no metrics will be
+    reported": missing AWS/ECS data breaches; two tasks are excluded by maximumPercent 100."""
     evaluation = run(app_tier("production"), preview=True)
     alarm = evaluation.one(ALARM, "obs-scheduler-running-count").inputs
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
-    metric = queries["running"]["metric"]
-    assert (metric["namespace"], metric["metricName"]) == ("ECS/ContainerInsights", "RunningTaskCount")
-    assert metric["dimensions"] == {
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
+        "AWS/ECS",
+        "CPUUtilization",
+        "SampleCount",
+    )
+    assert alarm["dimensions"] == {
         "ClusterName": "escalating-reminders-production",
         "ServiceName": "escalating-reminders-production-scheduler",
     }
-    assert (
-        queries["notone"]["expression"] == "IF(running != 1, 1, 0)"
-        and queries["notone"]["returnData"] is True
-    )
-    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
-    assert metric["period"] * alarm["evaluationPeriods"] == 300 and alarm["datapointsToAlarm"] == 5
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["period"] * alarm["evaluationPeriods"] == 300 and alarm["datapointsToAlarm"] == 5
     assert alarm["treatMissingData"] == "breaching"
+    scheduler = evaluation.one(SERVICE, "scheduler-service").inputs
+    assert scheduler["deploymentMaximumPercent"] == 100
 
 
 def test_no_email_no_subscription() -> None:

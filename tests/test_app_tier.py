@@ -176,7 +176,7 @@ def test_services_run_in_private_subnets_without_public_ips(staging_up: Evaluati
 def test_cluster_and_runtime_platform(stack: Evaluation) -> None:
     cluster = stack.one("aws:ecs/cluster:Cluster")
     assert cluster.inputs["name"] == prefix_of(stack)
-    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "disabled"}]
     providers = stack.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
     assert providers.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
     platforms = {
@@ -369,11 +369,8 @@ def test_alarm_dimensions_match_the_data_tier(
     for name, alarm in alarms.items():
         if name.startswith(("alb-", "api-", "rds-", "redis-", "scheduler-")):
             assert topic.outputs["arn"] in alarm["alarmActions"], name
-    scheduler = {q["id"]: q for q in alarms["scheduler-running-count"]["metricQueries"]}
-    assert (
-        scheduler["running"]["metric"]["dimensions"]["ServiceName"]
-        == evaluation.outputs["schedulerServiceName"]
-    )
+    scheduler = alarms["scheduler-running-count"]
+    assert scheduler["dimensions"]["ServiceName"] == evaluation.outputs["schedulerServiceName"]
     assert alarms["scheduler-running-count"]["treatMissingData"] == "breaching"
     lb = evaluation.one(ALB)
     queries = {q["id"]: q for q in alarms["alb-5xx-rate"]["metricQueries"]}

@@ -258,7 +258,7 @@ def test_committed_stacks_hold_seed_values() -> None:
     assert production.edge.rate_limit.period_seconds == 900
     assert (staging.env["LOG_LEVEL"], production.env["LOG_LEVEL"]) == ("debug", "info")
     assert (production.api.min_replicas, production.api.max_replicas) == (2, 5)
-    assert (staging.network.az_count, production.network.az_count) == (2, 3)
+    assert (staging.network.az_count, production.network.az_count) == (2, 2)
     assert (staging.network.nat_gateways, production.network.nat_gateways) == ("single", "perAz")
 
 

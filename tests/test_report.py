@@ -176,7 +176,8 @@ def test_cost_per_resource_follows_the_price_file(topology: Evaluation) -> None:
         2 * HOURS * (p("rds.postgres.db.t4g.small") or 0) + 2 * 20 * (p("rds.gp3.gb_month") or 0)
     )
     alb = _line(estimate, "alb")
-    assert alb.monthly_usd == pytest.approx(HOURS * (0.0225 + 0.008 * 1.0 + 2 * 0.005))
+    lcu = book.assume("alb_average_lcu")
+    assert alb.monthly_usd == pytest.approx(HOURS * (0.0225 + 0.008 * lcu + 2 * 0.005))
     assert _line(estimate, "pro").monthly_usd == 25
     backup = _line(estimate, "backup-daily")  # 30.4 daily runs x 10 min of 0.25 vCPU / 0.5 GB ARM
     runs = HOURS / 24
@@ -201,7 +202,8 @@ def test_cost_spot_and_unknown_prices_are_explicit() -> None:
 
     estimate = cost.estimate(run_program(program, preview=True).resources)
     worker = _line(estimate, "worker")
-    assert worker.monthly_usd == pytest.approx(2 * HOURS * (0.25 * 0.0202 + 0.5 * 0.00222))
+    # Fargate Spot at 70 % off on-demand (0.04048 / 0.004445 per vCPU- / GB-hour, Linux/x86).
+    assert worker.monthly_usd == pytest.approx(2 * HOURS * 0.3 * (0.25 * 0.04048 + 0.5 * 0.004445))
     assert "Fargate Spot" in worker.detail
     unknown = {line.resource.name: line.missing for line in estimate.unknown}
     assert unknown == {"big": ["rds.postgres.db.r7g.16xlarge"], "q": ["type aws:dynamodb/table:Table"]}
@@ -210,15 +212,19 @@ def test_cost_spot_and_unknown_prices_are_explicit() -> None:
     assert "big [aws:rds/instance:Instance]: missing rds.postgres.db.r7g.16xlarge" in text
 
 
-def test_every_price_names_region_source_and_confidence() -> None:
+def test_every_price_names_region_source_date_and_confidence() -> None:
     book = cost.load_prices()
     assert book.region == "us-west-2"
-    for price in book.prices.values():
-        if price.usd is None:
-            assert price.confidence == "unknown", price.key
-        else:
-            assert price.source and price.source_region and price.unit, price.key
-            assert price.confidence in ("high", "medium", "low"), price.key
+    tables = {**{r: t for r, t in book.regions.items()}, "global": book.global_prices}
+    assert {"us-west-2", "us-east-2"} <= set(tables)  # the stacks' region and the backup copy region
+    for region, table in tables.items():
+        for price in table.values():
+            assert price.region == region and price.retrieved, price.key
+            if price.usd is None:
+                assert price.confidence == "unknown", price.key
+            else:
+                assert price.source and price.source_region and price.unit, price.key
+                assert price.confidence in ("high", "medium", "low"), price.key
 
 
 @pytest.mark.parametrize(

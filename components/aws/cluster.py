@@ -231,7 +231,9 @@ class Cluster(pulumi.ComponentResource):
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=self.cluster_name,
-            settings=[{"name": "containerInsights", "value": "enabled"}],
+            # Off: billed as ~90 custom metrics (~$27/month); the alarms read the free AWS/ECS metrics
+            # (docs/decisions/container-insights.md).
+            settings=[{"name": "containerInsights", "value": "disabled"}],
             tags=args.deployment.tags(),
             opts=child(self),
         )

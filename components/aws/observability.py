@@ -6,7 +6,7 @@ Alarms (every one notifies the topic on ALARM and OK):
 - API CPU > 85 % for 10 minutes
 - RDS CPU > 80 % for 15 minutes, RDS free storage < 2 GiB
 - Redis DatabaseMemoryUsagePercentage > 80 % (per node)
-- scheduler RunningTaskCount != 1 for 5 minutes (Container Insights), missing data breaching
+- scheduler without a RUNNING task for 5 minutes (AWS/ECS CPUUtilization absent), missing data breaching
 
 The topic is encrypted with a customer-managed KMS key: CloudWatch alarms cannot publish to a topic
 encrypted with the AWS-managed ``alias/aws/sns`` key (its key policy does not admit CloudWatch).
@@ -171,7 +171,7 @@ class Observability(pulumi.ComponentResource):
         )
 
     def _service_alarms(self, name: str, args: ObservabilityArgs) -> None:
-        """API CPU, and the singleton scheduler running exactly one task."""
+        """API CPU, and the singleton scheduler running (no task = no AWS/ECS data = breaching)."""
         self._alarm(
             name,
             "api-cpu",
@@ -186,28 +186,24 @@ class Observability(pulumi.ComponentResource):
             period=300,
             dimensions={"ClusterName": args.cluster_name, "ServiceName": args.api_service_name},
         )
-        # CloudWatch has no "not equal" comparison: metric math turns "!= 1" into 1/0 and alarms on > 0.
-        scheduler_dims = {"ClusterName": args.cluster_name, "ServiceName": args.scheduler_service_name}
+        # Without Container Insights (off: its ~90 custom metrics cost more than all alarms together) there
+        # is no RunningTaskCount. AWS/ECS reports a service's CPUUtilization only while it has RUNNING tasks
+        # (docs/decisions/container-insights.md): missing data means "no scheduler" and breaches. Two tasks
+        # cannot happen through ECS: the service deploys with maximumPercent 100.
         self._alarm(
             name,
             "scheduler-running-count",
-            "the singleton scheduler does not run exactly 1 task (RunningTaskCount != 1) for 5 minutes",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
+            "the singleton scheduler has no RUNNING task for 5 minutes (AWS/ECS reports no metrics then)",
+            comparison_operator="LessThanThreshold",
+            threshold=1,
             evaluation_periods=5,
             datapoints_to_alarm=5,
             treat_missing_data="breaching",
-            metric_queries=[
-                _metric(
-                    "running", "ECS/ContainerInsights", "RunningTaskCount", "Maximum", 60, scheduler_dims
-                ),
-                {
-                    "id": "notone",
-                    "expression": "IF(running != 1, 1, 0)",
-                    "label": "scheduler RunningTaskCount != 1",
-                    "return_data": True,
-                },
-            ],
+            namespace="AWS/ECS",
+            metric_name="CPUUtilization",
+            statistic="SampleCount",
+            period=60,
+            dimensions={"ClusterName": args.cluster_name, "ServiceName": args.scheduler_service_name},
         )
 
     def _data_store_alarms(self, name: str, args: ObservabilityArgs) -> None:
