@@ -75,17 +75,27 @@ def test_alarms_bill_per_metric_they_read() -> None:
             "one", comparison_operator="GreaterThanThreshold", evaluation_periods=1, threshold=1,
             namespace="AWS/ECS", metric_name="CPUUtilization", statistic="Average", period=60,
         )  # fmt: skip
-        metric = {"namespace": "AWS/ApplicationELB", "stat": "Sum", "period": 300}
+
+        def metric(query_id: str, name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+            return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id=query_id,
+                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                    namespace="AWS/ApplicationELB", metric_name=name, stat="Sum", period=300
+                ),
+            )
+
         aws.cloudwatch.MetricAlarm(
             "rate",
             comparison_operator="GreaterThanThreshold",
             evaluation_periods=1,
             threshold=5,
             metric_queries=[
-                {"id": "a", "metric": {**metric, "metric_name": "HTTPCode_ELB_5XX_Count"}},
-                {"id": "b", "metric": {**metric, "metric_name": "HTTPCode_Target_5XX_Count"}},
-                {"id": "c", "metric": {**metric, "metric_name": "RequestCount"}},
-                {"id": "r", "expression": "100 * (a + b) / c", "return_data": True},
+                metric("a", "HTTPCode_ELB_5XX_Count"),
+                metric("b", "HTTPCode_Target_5XX_Count"),
+                metric("c", "RequestCount"),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="r", expression="100 * (a + b) / c", return_data=True
+                ),
             ],
         )
 
