@@ -209,7 +209,7 @@ CASES: list[Case] = [
     _c("network-misspelt-key", "    azCount: 2", "    azcount: 2", "did you mean azCount?"),
     _c(
         "production-one-az",
-        "    azCount: 3",
+        "    azCount: 2",
         "    azCount: 1",
         "production needs at least 2 AZs",
         "production",
