@@ -553,21 +553,37 @@ def _cf_ip_ranges(m: SaasMocks, args: dict) -> dict:
     }
 
 
-def _cf_zone(m: SaasMocks, args: dict) -> dict:
-    filt = args.get("filter") or {}
-    name = filt.get("name") or args.get("name") or "example.com"
-    zone_id = args.get("zoneId") or _h("zone", name, n=32)
+# The preflight account's Cloudflare zones (name -> plan legacy id, status): the committed stacks' zones on
+# the plans their stack files declare (a test keeps the two in step). Any other name is an active free zone.
+ZONES: dict[str, tuple[str, str]] = {
+    "escalating-reminders.dev": ("free", "active"),
+    "escalating-reminders.com": ("pro", "active"),
+}
+# Zone ids answered by id lookups (configured edge.zoneId); a zone's id is otherwise a hash of its name.
+ZONE_IDS: dict[str, str] = {"0123456789abcdef0123456789abcdef": "example.com"}
+PLAN_NAMES = {"free": "Free Website", "pro": "Pro Website", "business": "Business Website"}
+
+
+def zone_answer(name: str, zone_id: str, plan: str = "free", status: str = "active") -> dict:
+    """A getZone answer in pulumi-cloudflare v6 output names (GetZoneResult, GetZonePlanResult)."""
     return {
         "id": zone_id,
         "zoneId": zone_id,
         "name": name,
-        "status": "active",
+        "status": status,
         "paused": False,
         "type": "full",
         "nameServers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
         "account": {"id": _h("account", n=32), "name": "preflight"},
-        "plan": {"legacyId": "free", "name": "Free Website"},
+        "plan": {"legacyId": plan, "name": PLAN_NAMES.get(plan, "Enterprise Website")},
     }
+
+
+def _cf_zone(m: SaasMocks, args: dict) -> dict:
+    zone_id = args.get("zoneId")
+    name = ZONE_IDS.get(zone_id, "") if zone_id else (args.get("filter") or {}).get("name", "")
+    plan, status = ZONES.get(name, ("free", "active"))
+    return zone_answer(name, zone_id or _h("zone", name, n=32), plan, status)
 
 
 INVOKES: dict[str, Callable[[SaasMocks, dict], dict]] = {

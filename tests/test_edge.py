@@ -208,9 +208,10 @@ def test_edge_record_is_a_proxied_cname_to_the_alb(edge_ev: tuple[str, Evaluatio
     assert record.inputs["name"] == HOST and record.inputs["type"] == "CNAME"
     assert record.inputs["proxied"] is True and record.inputs["ttl"] == 1
     assert record.inputs["content"] == ALB_DNS and record.inputs["zoneId"] == ZONE_ID
-    # Live only once Cloudflare adds the origin header and filters.
+    # Live only once the zone's TLS settings are strict and Cloudflare adds the origin header and filters.
     rulesets = {r.urn for r in ev.of_type(RULESET) if r.inputs["phase"] != "http_request_firewall_managed"}
-    assert rulesets <= set(record.dependencies)
+    settings = {r.urn for r in ev.of_type(ZONE_SETTING)}
+    assert len(settings) == 4 and settings | rulesets <= set(record.dependencies)
 
 
 def test_edge_zone_settings(edge_ev: tuple[str, Evaluation]) -> None:

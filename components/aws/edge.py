@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -40,6 +41,49 @@ def _validation_option(options: Sequence[Any], domain: str) -> Any:
         if option.domain_name == domain:
             return option
     raise ValueError(f"ACM returned no DNS validation option for {domain}")
+
+
+@dataclass(frozen=True)
+class CloudflareZone:
+    """The zone as Cloudflare answers the getZone invoke: id, name, plan (legacy id) and status."""
+
+    id: str
+    name: str
+    plan: str
+    status: str
+
+
+def verified_zone(domain: str, plan: str, zone_id: str | None = None) -> CloudflareZone:
+    """The stack's zone (an invoke, so known at preview), checked before any resource exists.
+
+    A zone that is not active would leave ACM validation waiting (up to 75 minutes); a plan other than the
+    configured one fails at apply (rulesets, periods) instead of here. Either stops with one line.
+    """
+    if zone_id is not None:
+        found = cloudflare.get_zone(zone_id=zone_id)
+    else:
+        found = cloudflare.get_zone(filter={"match": "all", "name": domain})
+    with warnings.catch_warnings():
+        # The provider warns on every read of `plan` that changing a plan goes through subscriptions.
+        warnings.simplefilter("ignore", UserWarning)
+        plan_seen = cast(str, found.plan.legacy_id if found.plan else "")
+    zone = CloudflareZone(
+        id=found.id or found.zone_id or "", name=found.name or "", plan=plan_seen, status=found.status or ""
+    )
+    shown = f"Cloudflare zone {zone.name or domain} ({zone.id or 'not found'})"
+    if not zone.id or zone.name != domain:
+        raise ValueError(f"saas-backend:domain is {domain!r}; {shown} is not that zone: check edge.zoneId")
+    if zone.status != "active":
+        raise ValueError(
+            f"{shown} is {zone.status or 'of unknown status'}, expected active: finish adding the zone "
+            "(name servers) before the first up; ACM validation would wait for it"
+        )
+    if zone.plan != plan:
+        raise ValueError(
+            f"saas-backend:edge.plan is {plan!r}; {shown} is on the {zone.plan or 'unknown'} plan, expected "
+            f"{plan}: set edge.plan to {zone.plan!r} or change the zone's plan"
+        )
+    return zone
 
 
 @dataclass(frozen=True)
@@ -316,13 +360,16 @@ class Edge(pulumi.ComponentResource):
         self.hostname = args.hostname
         self.managed_waf = args.plan in MANAGED_WAF_PLANS
         self.ruleset_ids: dict[str, pulumi.Output[str]] = {}
-        self._zone_settings(name, args)
+        settings = self._zone_settings(name, args)
         origin_header = self._ruleset(name, "origin-header", args, _origin_header_ruleset(args))
         custom = self._ruleset(name, "waf-custom", args, _waf_custom_ruleset(args))
         if self.managed_waf:
             self._ruleset(name, "waf-managed", args, _waf_managed_ruleset(args))
         ratelimit = self._ruleset(name, "rate-limit", args, _rate_limit_ruleset(args))
-        self.record_id = self._api_record(name, args, depends_on=[origin_header, custom, ratelimit])
+        # The proxied record goes live last: after strict TLS to the origin, the origin header and filters.
+        self.record_id = self._api_record(
+            name, args, depends_on=[*settings, origin_header, custom, ratelimit]
+        )
         self.register_outputs(
             {
                 "hostname": self.hostname,
@@ -332,8 +379,8 @@ class Edge(pulumi.ComponentResource):
             }
         )
 
-    def _zone_settings(self, name: str, args: EdgeArgs) -> None:
-        for setting_id, value in ZONE_SETTINGS.items():
+    def _zone_settings(self, name: str, args: EdgeArgs) -> list[cloudflare.ZoneSetting]:
+        return [
             cloudflare.ZoneSetting(
                 f"{name}-{setting_id.replace('_', '-')}",
                 zone_id=args.zone_id,
@@ -341,6 +388,8 @@ class Edge(pulumi.ComponentResource):
                 value=value,
                 opts=child(self),
             )
+            for setting_id, value in ZONE_SETTINGS.items()
+        ]
 
     def _ruleset(self, name: str, suffix: str, args: EdgeArgs, spec: dict[str, Any]) -> cloudflare.Ruleset:
         """One zone entry-point ruleset (``spec``: phase, name, description, rules); its id is recorded."""
@@ -351,7 +400,6 @@ class Edge(pulumi.ComponentResource):
         return ruleset
 
     def _api_record(self, name: str, args: EdgeArgs, depends_on: list[pulumi.Resource]) -> pulumi.Output[str]:
-        """The proxied record goes live last: by then Cloudflare adds the origin header and filters."""
         record = cloudflare.DnsRecord(
             f"{name}-api-record",
             zone_id=args.zone_id,

@@ -18,7 +18,7 @@ from ..config import StackConfig
 from ..ratelimit import stack_limits, translate_all
 from .backups import Backups, BackupsArgs
 from .cluster import Cluster, ClusterArgs
-from .edge import Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs
+from .edge import Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs, verified_zone
 from .load_balancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
 from .observability import Observability, ObservabilityArgs
@@ -57,19 +57,21 @@ class _AppTier:
 
 def deploy(cfg: StackConfig) -> dict[str, Any]:
     """Create the stack on AWS + Cloudflare; return ``{output name: value}`` to export."""
-    # Checked before any resource exists: a rate limit the Cloudflare plan cannot express stops the program
-    # with one line naming the key (components/ratelimit.py); one that only the app can enforce is a warning.
+    # Checked before any resource exists: a rate limit the Cloudflare plan cannot express, or a zone that is
+    # not active on the configured plan, stops the program with one line (components/ratelimit.py,
+    # verified_zone); a limit that only the app enforces is a warning unless acknowledged.
     edge_rate_limits = translate_all(
         cfg.edge.plan, stack_limits(cfg.edge), strict=cfg.is_production, acknowledged=cfg.edge.app_only_limits
     )
     for warning in edge_rate_limits.app_only:
         pulumi.log.warn(warning)
 
+    zone = verified_zone(cfg.domain, cfg.edge.plan, cfg.edge.zone_id)
     identity = aws.get_caller_identity()
     deployment = Deployment.from_config(cfg, account_id=identity.account_id)
 
     data = _data_tier(cfg, deployment)
-    origin = _edge_origin(cfg, deployment)
+    origin = _edge_origin(cfg, deployment, zone.id)
     app = _app_tier(cfg, deployment, data, origin)
     edge = _edge(cfg, deployment, origin, app, edge_rate_limits.rules)
     backups = _backups(cfg, deployment, data, app)
@@ -97,13 +99,11 @@ def _data_tier(cfg: StackConfig, deployment: Deployment) -> _DataTier:
     return _DataTier(network, app_secrets, postgres, redis)
 
 
-def _edge_origin(cfg: StackConfig, deployment: Deployment) -> EdgeOrigin:
-    """Validated certificate, Cloudflare ranges and origin secret for the ALB."""
+def _edge_origin(cfg: StackConfig, deployment: Deployment, zone_id: str) -> EdgeOrigin:
+    """Validated certificate, Cloudflare ranges and origin secret for the ALB (in the verified zone)."""
     return EdgeOrigin(
         "edge-origin",
-        EdgeOriginArgs(
-            deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=cfg.edge.zone_id
-        ),
+        EdgeOriginArgs(deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=zone_id),
     )
 
 
