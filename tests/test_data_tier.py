@@ -76,7 +76,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "nats": 1,
         "flow_retention": 14,
         "log_retention": 14,
-        "recovery_days": 7,
+        "recovery_days": 0,
         "instance_class": "db.t4g.micro",
         "max_storage": 50,
         "redis_snapshots": 1,

@@ -28,8 +28,12 @@ _NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 def recovery_window_days(deployment: Deployment) -> int:
-    """Days a deleted secret can still be restored: 30 in production, 7 elsewhere."""
-    return 30 if deployment.is_production else 7
+    """Days a deleted secret can still be restored: 30 in production, 0 elsewhere.
+
+    A secret in its recovery window keeps its name, so a destroyed staging could not be created again for a
+    week; 0 deletes without recovery (Secrets Manager API reference, DeleteSecret,
+    ``ForceDeleteWithoutRecovery``; the provider's ``recovery_window_in_days`` takes 0 or 7-30)."""
+    return 30 if deployment.is_production else 0
 
 
 def named_secret(
