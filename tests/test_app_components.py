@@ -810,8 +810,20 @@ def test_alarms_notify_the_encrypted_topic(env: str) -> None:
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True and key.protect is (env == "production")
     key_policy = json.loads(key.inputs["policy"])
-    publishers = next(s for s in key_policy["Statement"] if s["Sid"] == "PublishersUseKey")
-    assert "cloudwatch.amazonaws.com" in publishers["Principal"]["Service"]
+    statements = {s["Sid"]: s for s in key_policy["Statement"]}
+    alarms_use = statements["CloudWatchAlarmsUseKey"]
+    assert alarms_use["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms_use["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # SNS does not support aws:SourceAccount / aws:SourceArn in the key policy for EventBridge publishing to
+    # an encrypted topic (SNS developer guide, "Key management", compatibility with AWS services).
+    events_use = statements["EventBridgeUsesKey"]
+    assert events_use["Principal"] == {"Service": "events.amazonaws.com"} and "Condition" not in events_use
+    assert sorted(events_use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    topic_policy = json.loads(evaluation.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    rules_publish = next(s for s in topic_policy["Statement"] if s["Sid"] == "EventBridgeRulesPublish")
+    assert rules_publish["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:events:us-west-2:123456789012:rule/escalating-reminders-{env}-*"
+    }
     sub = evaluation.one("aws:sns/topicSubscription:TopicSubscription")
     assert (sub.inputs["protocol"], sub.inputs["endpoint"]) == ("email", "ops@example.com")
     alarms = {a.name.removeprefix("obs-"): a.inputs for a in evaluation.of_type(ALARM)}

@@ -28,8 +28,9 @@ API_CPU_PERCENT = 85
 RDS_CPU_PERCENT = 80
 RDS_FREE_STORAGE_BYTES = 2 * 1024**3
 REDIS_MEMORY_PERCENT = 80
-# Services that publish to the topic (CloudWatch alarms; EventBridge rules, e.g. backup task failures).
-PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+# Services that publish to the topic: CloudWatch alarms, and EventBridge rules (backup task failures).
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+EVENTBRIDGE = "events.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -284,8 +285,19 @@ def _metric(
     }
 
 
+# SNS, "Key management", section "Enable compatibility between event sources from AWS services and
+# encrypted topics" (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services):
+# the publishing service's principal needs kms:GenerateDataKey* and kms:Decrypt on the topic's key, and the
+# aws:SourceAccount / aws:SourceArn conditions in the key policy are not supported for EventBridge publishing
+# to an encrypted topic (docs/decisions/alerts-topic-key.md).
+PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
 def topic_key_policy(d: Deployment) -> str:
-    """Key policy: the account administers the key; the publishing services may use it for this topic."""
+    """Key policy of the alerts topic's key: the account administers it; CloudWatch alarms of the account and
+    EventBridge may use it. EventBridge's statement carries no ``aws:Source*`` condition (SNS does not support
+    it there); what scopes it is that this key encrypts nothing but the alerts topic, whose policy admits only
+    this stack's rules (docs/decisions/alerts-topic-key.md)."""
     root = f"arn:{d.partition}:iam::{d.account_id}:root"
     return policy_json(
         {
@@ -296,18 +308,26 @@ def topic_key_policy(d: Deployment) -> str:
             "Resource": "*",
         },
         {
-            "Sid": "PublishersUseKey",
+            "Sid": "CloudWatchAlarmsUseKey",
             "Effect": "Allow",
-            "Principal": {"Service": list(PUBLISHERS)},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Principal": {"Service": CLOUDWATCH},
+            "Action": list(PUBLISH_KEY_ACTIONS),
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": d.account_id}},
+        },
+        {
+            "Sid": "EventBridgeUsesKey",
+            "Effect": "Allow",
+            "Principal": {"Service": EVENTBRIDGE},
+            "Action": list(PUBLISH_KEY_ACTIONS),
+            "Resource": "*",
         },
     )
 
 
 def topic_policy(d: Deployment, topic_arn: str) -> str:
-    """Topic policy: the account manages the topic; CloudWatch and EventBridge of this account publish."""
+    """Topic policy: the account manages the topic; CloudWatch alarms of this account and EventBridge rules of
+    this stack (``<prefix>-*``) publish."""
     root = f"arn:{d.partition}:iam::{d.account_id}:root"
     return policy_json(
         {
@@ -327,12 +347,25 @@ def topic_policy(d: Deployment, topic_arn: str) -> str:
             "Resource": topic_arn,
         },
         {
-            "Sid": "ServicesPublish",
+            "Sid": "CloudWatchAlarmsPublish",
             "Effect": "Allow",
-            "Principal": {"Service": list(PUBLISHERS)},
+            "Principal": {"Service": CLOUDWATCH},
             "Action": "sns:Publish",
             "Resource": topic_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": d.account_id}},
+        },
+        {
+            "Sid": "EventBridgeRulesPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": EVENTBRIDGE},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": d.account_id},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{d.partition}:events:{d.region}:{d.account_id}:rule/{d.prefix}-*"
+                },
+            },
         },
         {
             "Sid": "DenyInsecureTransport",

@@ -21,6 +21,7 @@ from . import (
     rds,
     replication,
     s3,
+    sns,
     tags,
 )
 
@@ -44,6 +45,7 @@ ALL_POLICIES: list[Policy] = [
     *tags.POLICIES,
     *cloudflare.POLICIES,
     *protection.POLICIES,
+    *sns.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_DESCRIPTION", "PACK_NAME"]

@@ -140,6 +140,7 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
         _backup_replica(s)
     _app(s)
     _load_balancer(s)
+    _alerts(s)
     _edge(s)
     return s.resources
 
@@ -488,6 +489,75 @@ def _load_balancer(s: _Stack) -> None:
                 ],
                 "tags": tags(s.env),
             },
+        )
+    )
+
+
+def topic_key_policy(*, events_condition: dict[str, Any] | None = None, services: Iterable[str] = ()) -> str:
+    """The alerts key's policy: CloudWatch (conditioned on the account) and EventBridge (unconditioned, unless
+    ``events_condition``) may use it; ``services`` replaces the publishing principals altogether."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    publishers = list(services) or ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    for service in publishers:
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+        if service == "cloudwatch.amazonaws.com":
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        if service == "events.amazonaws.com" and events_condition:
+            statement["Condition"] = events_condition
+        statements.append(statement)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _alerts(s: _Stack) -> None:
+    """Alerts: an encrypted topic that a CloudWatch alarm and an EventBridge rule publish to."""
+    key = s.add(
+        res(
+            "aws:kms/key:Key",
+            "alerts-key",
+            {
+                "enableKeyRotation": True,
+                "deletionWindowInDays": 30,
+                "policy": topic_key_policy(),
+                "tags": tags(s.env),
+            },
+            protect=s.prod,
+        )
+    )
+    topic = s.add(
+        res(
+            "aws:sns/topic:Topic",
+            "alerts-topic",
+            {"name": f"{s.prefix}-alerts", "kmsMasterKeyId": UNKNOWN, "tags": tags(s.env)},
+            property_dependencies={"kmsMasterKeyId": [key.urn]},
+        )
+    )
+    on_topic = [topic.urn]
+    s.add(
+        res(
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "alerts-api-cpu",
+            {"name": f"{s.prefix}-api-cpu", "alarmActions": [UNKNOWN], "tags": tags(s.env)},
+            property_dependencies={"alarmActions": on_topic},
+        )
+    )
+    s.add(
+        res(
+            "aws:cloudwatch/eventTarget:EventTarget",
+            "alerts-backup-failed-target",
+            {"rule": f"{s.prefix}-backup-failed", "arn": UNKNOWN},
+            property_dependencies={"arn": on_topic},
         )
     )
 

@@ -26,6 +26,7 @@ STACK_POLICIES = {
     "s3-backup-versioning",
     "s3-backup-lifecycle",
     "s3-replication-replica-key",
+    "sns-encrypted-topic-publishers",
 }
 
 

@@ -27,6 +27,7 @@ from .builders import (
     replication_stack,
     res,
     tags,
+    topic_key_policy,
     with_inputs,
     with_options,
     without,
@@ -662,6 +663,31 @@ CASES = [
         lambda: [*production(), *replication_stack(actions=["kms:Encrypt"])],
         "s3-replication-replica-key",
         "its role lacks kms:Decrypt on the replica key",
+    ),
+    # sns-encrypted-topic-publishers
+    Case(
+        "sns-eventbridge-key-statement-conditioned",
+        lambda: with_inputs(
+            staging(),
+            "alerts-key",
+            policy=topic_key_policy(events_condition={"StringEquals": {"aws:SourceAccount": "123456789012"}}),
+        ),
+        "sns-encrypted-topic-publishers",
+        "statements for events.amazonaws.com only under aws:SourceAccount/aws:SourceArn",
+    ),
+    Case(
+        "sns-key-admits-no-cloudwatch",
+        lambda: with_inputs(
+            staging(), "alerts-key", policy=topic_key_policy(services=["events.amazonaws.com"])
+        ),
+        "sns-encrypted-topic-publishers",
+        "no Allow statement for cloudwatch.amazonaws.com with kms:GenerateDataKey; alerts-api-cpu publish",
+    ),
+    Case(
+        "sns-aws-managed-key",
+        lambda: with_inputs(staging(), "alerts-topic", kmsMasterKeyId="alias/aws/sns"),
+        "sns-encrypted-topic-publishers",
+        "encrypted with the AWS-managed alias/aws/sns key",
     ),
 ]
 
