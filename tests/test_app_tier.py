@@ -323,7 +323,7 @@ def test_alb_admits_only_cloudflare(stack: Evaluation) -> None:
     alb_sg = next(
         sg
         for sg in stack.of_type("aws:ec2/securityGroup:SecurityGroup")
-        if sg.inputs.get("name", "").endswith("-alb")
+        if sg.inputs.get("namePrefix", "").endswith("-alb-")
     )
     rules = [
         r for r in stack.of_type(INGRESS) if alb_sg.urn in r.property_dependencies.get("securityGroupId", [])

@@ -283,7 +283,7 @@ def test_nat_mode_none_endpoints_admit_443_only_from_the_app_tasks() -> None:
     ev = no_nat_staging()
     endpoint_sg = named(ev, SG, "network-endpoints-sg")
     app_sg = named(ev, SG, "network-app-sg")
-    assert endpoint_sg.inputs["name"] == "escalating-reminders-staging-vpc-endpoints"
+    assert endpoint_sg.inputs["namePrefix"] == "escalating-reminders-staging-vpc-endpoints-"
     assert "ingress" not in endpoint_sg.inputs and "egress" not in endpoint_sg.inputs
     (rule,) = rules_on(ev, INGRESS, endpoint_sg)
     assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
@@ -435,7 +435,7 @@ def test_default_security_group_is_managed_with_no_rules(stack: Evaluation) -> N
 
 def test_app_security_group_has_egress_only_for_what_the_app_needs(stack: Evaluation) -> None:
     app_sg = named(stack, SG, "network-app-sg")
-    assert app_sg.inputs["name"] == f"{prefix(stack)}-app"
+    assert app_sg.inputs["namePrefix"] == f"{prefix(stack)}-app-" and "name" not in app_sg.inputs
     assert "ingress" not in app_sg.inputs and "egress" not in app_sg.inputs  # rules are separate resources
     egress = {
         (r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"], r.inputs["cidrIpv4"])
@@ -698,7 +698,7 @@ def test_rds_network_placement_by_value(stack_up: Evaluation) -> None:
 def test_rds_parameter_group_forces_tls_and_logs_slow_queries(stack: Evaluation) -> None:
     params = named(stack, RDS_PARAMS, "postgres-params")
     assert params.inputs["family"] == "postgres15"
-    assert params.inputs["name"] == f"{prefix(stack)}-postgres15"
+    assert params.inputs["namePrefix"] == f"{prefix(stack)}-postgres15-" and "name" not in params.inputs
     values = {p["name"]: p["value"] for p in params.inputs["parameters"]}
     assert values["rds.force_ssl"] == "1"
     assert values["log_min_duration_statement"] == "500"

@@ -118,7 +118,10 @@ class BuiltImage(pulumi.ComponentResource):
             encryption_configurations=[{"encryption_type": "KMS"}],
             force_delete=not d.is_production,
             tags=d.tags(),
-            opts=child(self),
+            # ECR cannot change a repository's encryption, so a change would replace the repository under its
+            # own name (and leave the pushed image behind): the setting is fixed at creation; to change it,
+            # rename the repository (docs/decisions/fixed-name-replacement.md).
+            opts=child(self, ignore_changes=["encryptionConfigurations"]),
         )
         self.lifecycle_policy = aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

@@ -61,7 +61,7 @@ class LoadBalancerArgs:
 class LoadBalancer(pulumi.ComponentResource):
     """Outputs: ``arn``, ``arn_suffix``, ``dns_name``, ``zone_id``, ``security_group_id``,
     ``target_group_arn``, ``target_group_arn_suffix``, ``https_listener_arn``. Plain: ``name``,
-    ``target_group_name``, ``log_bucket_name``. Resources: ``alb``, ``security_group``, ``target_group``,
+    ``log_bucket_name``. Resources: ``alb``, ``security_group``, ``target_group``,
     ``https_listener``, ``http_listener``, ``forward_rule``, ``log_bucket``.
     """
 
@@ -70,7 +70,6 @@ class LoadBalancer(pulumi.ComponentResource):
         _validate(args)
         d = args.deployment
         self.name = aws_name(d.prefix)
-        self.target_group_name = aws_name(f"{d.prefix}-api")
         self.log_bucket_name = f"{d.prefix}-alb-logs-{d.account_id}"
         self._security_groups(name, args)
         self._log_bucket(name, args)
@@ -93,7 +92,8 @@ class LoadBalancer(pulumi.ComponentResource):
         d = args.deployment
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            name=f"{d.prefix}-alb",
+            # A generated suffix: a replacement (new description) must not collide with the old group's name.
+            name_prefix=f"{d.prefix}-alb-",
             description="ALB: HTTPS/HTTP from Cloudflare only; to the API tasks only",
             vpc_id=args.vpc_id,
             tags=d.tags(Name=f"{d.prefix}-alb"),
@@ -155,7 +155,13 @@ class LoadBalancer(pulumi.ComponentResource):
             idle_timeout=60,
             access_logs={"bucket": self.log_bucket_name, "prefix": ACCESS_LOG_PREFIX, "enabled": True},
             tags=d.tags(),
-            opts=child(self, depends_on=[self.log_bucket_policy, self.log_bucket_ownership]),
+            # A replacement (internal, type) deletes first: the fixed name cannot exist twice. In production
+            # the deletion protection refuses that delete, so such a change stops before anything changes.
+            opts=child(
+                self,
+                depends_on=[self.log_bucket_policy, self.log_bucket_ownership],
+                delete_before_replace=True,
+            ),
         )
         self.arn = self.alb.arn
         self.arn_suffix = self.alb.arn_suffix
@@ -165,7 +171,9 @@ class LoadBalancer(pulumi.ComponentResource):
     def _target_group(self, name: str, args: LoadBalancerArgs) -> None:
         self.target_group = aws.lb.TargetGroup(
             f"{name}-api-tg",
-            name=self.target_group_name,
+            # AWS allows at most 6 characters here; the generated suffix keeps a replacement (port, protocol,
+            # VPC) from colliding with the old group's name while the listener still points at it.
+            name_prefix="api-",
             port=args.container_port,
             protocol="HTTP",
             target_type="ip",

@@ -394,7 +394,8 @@ class Network(pulumi.ComponentResource):
         d = self._deployment
         app_sg = aws.ec2.SecurityGroup(
             f"{name}-app-sg",
-            name=f"{d.prefix}-app",
+            # A generated suffix: a replacement (new description) must not collide with the old group's name.
+            name_prefix=f"{d.prefix}-app-",
             description=f"ECS tasks of {d.prefix}; ingress only from the load balancer",
             vpc_id=vpc.id,
             tags=d.tags(Name=f"{d.prefix}-app"),
@@ -491,7 +492,8 @@ def app_only_security_group(
     group (``<name>-from-app``): no CIDR ingress at all. Used by the data stores and the VPC endpoints."""
     sg = aws.ec2.SecurityGroup(
         f"{name}-sg",
-        name=f"{d.prefix}-{label}",
+        # A generated suffix: a replacement (new description) must not collide with the old group's name.
+        name_prefix=f"{d.prefix}-{label}-",
         description=f"{what} of {d.prefix}: {port} from the app security group only",
         vpc_id=vpc_id,
         tags=d.tags(Name=f"{d.prefix}-{label}"),

@@ -214,7 +214,9 @@ class Postgres(pulumi.ComponentResource):
         family = f"postgres{cfg.major_version}"
         parameter_group = aws.rds.ParameterGroup(
             f"{name}-params",
-            name=f"{d.prefix}-{family}",
+            # A generated suffix: a replacement (family, description) is created while the instance still
+            # uses the old group, so the two must not share a name.
+            name_prefix=f"{d.prefix}-{family}-",
             family=family,
             description=f"{d.prefix} PostgreSQL {cfg.major_version}: TLS only, slow query log",
             parameters=[
@@ -337,7 +339,9 @@ class Postgres(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role.arn,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             tags=d.tags(Name=self.instance_identifier),
-            opts=child(self, protect=prod, depends_on=depends_on),
+            # A replacement (engine, key, database name, ...) deletes first outside production: the fixed
+            # identifier cannot exist twice. Production is protected: the engine refuses the replacement.
+            opts=child(self, protect=prod, delete_before_replace=not prod, depends_on=depends_on),
             **performance_insights,
         )
         self.address = instance.address

@@ -21,6 +21,7 @@ from ..common import Deployment, child, require
 from ..config import LOG_RETENTION_DAYS, RedisConfig
 from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
+from .replacement import replacement_digest
 from .secrets import named_secret
 
 COMPONENT = "Redis"
@@ -190,11 +191,15 @@ class Redis(pulumi.ComponentResource):
             tags=d.tags(),
             opts=child(self),
         )
+        description = f"{d.prefix} Redis 7: maxmemory-policy {MAXMEMORY_POLICY}"
+        # No name prefix for this type: the name ends with a digest of the replace-forcing inputs, so a change
+        # of them is a new name and the replacement cannot collide with the group still in use.
+        suffix = replacement_digest({"description": description, "family": PARAMETER_FAMILY})
         parameter_group = aws.elasticache.ParameterGroup(
             f"{name}-params",
-            name=f"{d.prefix}-{PARAMETER_FAMILY}",
+            name=f"{d.prefix}-{PARAMETER_FAMILY}-{suffix}",
             family=PARAMETER_FAMILY,
-            description=f"{d.prefix} Redis 7: maxmemory-policy {MAXMEMORY_POLICY}",
+            description=description,
             parameters=[{"name": "maxmemory-policy", "value": MAXMEMORY_POLICY}],
             tags=d.tags(),
             opts=child(self),
@@ -274,7 +279,9 @@ class Redis(pulumi.ComponentResource):
                 }
             ],
             tags=d.tags(Name=self.replication_group_id),
-            opts=child(self),
+            # A replacement (port, key, subnet group) deletes first: the fixed group id cannot exist twice. A
+            # replaced cache starts empty either way; production takes its final snapshot.
+            opts=child(self, delete_before_replace=True),
         )
         self.primary_endpoint = group.primary_endpoint_address
         self.port = group.port.apply(lambda p: p if p is not None else PORT)

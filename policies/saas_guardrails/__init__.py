@@ -19,6 +19,7 @@ from . import (
     network,
     protection,
     rds,
+    replacement,
     replication,
     s3,
     sns,
@@ -46,6 +47,7 @@ ALL_POLICIES: list[Policy] = [
     *cloudflare.POLICIES,
     *protection.POLICIES,
     *sns.POLICIES,
+    *replacement.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_DESCRIPTION", "PACK_NAME"]

@@ -187,6 +187,14 @@ def _network(s: _Stack) -> None:
     )
 
 
+def replacement_digest(forcing: Mapping[str, Any]) -> str:
+    """The digest suffix the fixed-name-replacement rule expects (the program's own helper is tested against
+    the rule's separately)."""
+    from policies.saas_guardrails.replacement import replacement_digest as digest
+
+    return digest(forcing)
+
+
 def _data(s: _Stack) -> RecordedResource:
     """Data: the key, the database and the cache."""
     kms = s.add(
@@ -232,6 +240,14 @@ def _data(s: _Stack) -> RecordedResource:
                 "numCacheClusters": 2 if s.prod else 1,
                 "tags": tags(s.env),
             },
+        )
+    )
+    forcing = {"family": "redis7", "description": f"{s.prefix} Redis 7"}
+    s.add(
+        res(
+            "aws:elasticache/parameterGroup:ParameterGroup",
+            "redis-params",
+            {"name": f"{s.prefix}-redis7-{replacement_digest(forcing)}", **forcing, "tags": tags(s.env)},
         )
     )
     return kms

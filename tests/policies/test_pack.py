@@ -27,6 +27,7 @@ STACK_POLICIES = {
     "s3-backup-lifecycle",
     "s3-replication-replica-key",
     "sns-encrypted-topic-publishers",
+    "fixed-name-replacement",
 }
 
 

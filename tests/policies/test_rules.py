@@ -166,6 +166,8 @@ CASES = [
         lambda: with_inputs(staging(), "scheduler-service", schedulingStrategy="DAEMON"),
         "scheduler-singleton",
         'schedulingStrategy "DAEMON"',
+        # schedulingStrategy forces a replacement of the fixed-name service.
+        also=frozenset({"fixed-name-replacement"}),
     ),
     # scheduler-exactly-one
     Case("two-schedulers", _second_scheduler, "scheduler-exactly-one", "2 schedulers in the stack"),
@@ -683,6 +685,21 @@ CASES = [
         "sns-encrypted-topic-publishers",
         "no Allow statement for cloudwatch.amazonaws.com with kms:GenerateDataKey; alerts-api-cpu publish",
     ),
+    # fixed-name-replacement
+    Case(
+        "security-group-fixed-name",
+        lambda: with_inputs(staging(), "alb-sg", name=f"{STG}-alb", description="ALB", vpcId=UNKNOWN),
+        "fixed-name-replacement",
+        f"ec2/securityGroup 'alb-sg' has the fixed name \"{STG}-alb\" and sets description, vpcId",
+    ),
+    Case(
+        "elasticache-parameter-group-stale-digest",
+        lambda: with_inputs(
+            staging(), "redis-params", description=f"{STG} Redis 7: maxmemory-policy allkeys-lru"
+        ),
+        "fixed-name-replacement",
+        "elasticache/parameterGroup 'redis-params' has the fixed name",
+    ),
     Case(
         "sns-aws-managed-key",
         lambda: with_inputs(staging(), "alerts-topic", kmsMasterKeyId="alias/aws/sns"),
@@ -886,3 +903,26 @@ def test_bad_config_is_rejected_before_analysis(
     with pytest.raises(ValueError) as error:
         pack.configure(config)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "guard",
+    [
+        {"delete_before_replace": True},
+        {"protect": True},
+        {"ignore_changes": ["description", "vpcId"]},
+    ],
+    ids=["delete-before-replace", "protect", "ignore-changes"],
+)
+def test_fixed_name_is_fine_when_a_replacement_cannot_collide(analyze: Analyze, guard: dict) -> None:
+    """A fixed name with replace-forcing inputs passes when the replacement deletes first, is refused by the
+    engine (protect), or can never be asked for (ignoreChanges)."""
+    stack = with_inputs(staging(), "alb-sg", name=f"{STG}-alb", description="ALB", vpcId=UNKNOWN)
+    violations = analyze(with_options(stack, "alb-sg", **guard))
+    assert violations == [], explain(violations)
+
+
+def test_name_prefix_is_not_a_fixed_name(analyze: Analyze) -> None:
+    stack = with_inputs(staging(), "alb-sg", namePrefix=f"{STG}-alb-", description="ALB", vpcId=UNKNOWN)
+    violations = analyze(stack)
+    assert violations == [], explain(violations)
