@@ -313,7 +313,10 @@ def test_postgres_follows_the_configured_major_version() -> None:
     config = PostgresConfig.model_validate({"engineVersion": "16.4", "performanceInsights": False})
     ev, _ = run(lambda: Postgres("pg", postgres_args(config=config)), preview=True)
     params = ev.one("aws:rds/parameterGroup:ParameterGroup")
-    assert (params.inputs["family"], params.inputs["namePrefix"]) == ("postgres16", "acme-staging-postgres16-")
+    assert (params.inputs["family"], params.inputs["namePrefix"]) == (
+        "postgres16",
+        "acme-staging-postgres16-",
+    )
     db = ev.one("aws:rds/instance:Instance").inputs
     assert db["engineVersion"] == "16.4"
     assert db["performanceInsightsEnabled"] is False and "performanceInsightsKmsKeyId" not in db
