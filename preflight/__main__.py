@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import gc
 
-# A short-lived process whose objects all live until it ends: the collector would only walk the SDKs'
-# hundreds of thousands of objects again and again (docs/decisions/preflight-speed.md).
-gc.disable()
+# The CLI is a short-lived process whose objects all live until it ends: the collector would only walk the
+# SDKs' hundreds of thousands of objects again and again (docs/decisions/preflight-speed.md). Not when a
+# test imports main().
+if __name__ == "__main__":
+    gc.disable()
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
+import argparse
+import os
+import sys
 
-from components.config import ConfigError, load  # noqa: E402
+from components.config import ConfigError, load
 
-from . import report, verdicts  # noqa: E402
-from .engine import evaluate  # noqa: E402
-from .stackfile import (  # noqa: E402
-    CiphertextError,
-    StackFileError,
-    UnknownStackError,
-    available_stacks,
-    load_stack_config,
-)
+from . import report, verdicts
+from .engine import evaluate
+from .stackfile import CiphertextError, StackFileError, UnknownStackError, available_stacks, load_stack_config
 
 DEFAULT_STACK = "staging"
 EXIT_OK, EXIT_PROGRAM, EXIT_USAGE, EXIT_POLICY, EXIT_CONFIG, EXIT_CIPHERTEXT = range(6)

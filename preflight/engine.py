@@ -27,8 +27,10 @@ import pulumi
 import pulumi.runtime
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -153,6 +155,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def _no_source_positions() -> Iterator[None]:
+    """The SDK walks the whole Python stack for every resource it registers (``traceback.extract_stack``
+    with source lines, then a file URI per frame) to send the engine a source position. The recording
+    monitor keeps none, so an evaluation sends an empty stack trace; the program is unchanged."""
+    original = runtime_resource._get_stack_trace
+    runtime_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        runtime_resource._get_stack_trace = original
+
+
 def run_program(
     program: Callable[[], Any],
     *,
@@ -165,7 +180,7 @@ def run_program(
     config = dict(config or {})
     region = region or config.get("aws:region") or "us-west-2"
     evaluation = Evaluation(stack=stack, preview=preview)
-    with _LOCK, collector_paused():
+    with _LOCK, collector_paused(), _no_source_positions():
         project = project_name()
         reset_runtime(project, stack, preview)
         runtime_config.set_all_config(config, [])

@@ -28,10 +28,19 @@ class CiphertextError(StackFileError):
 _STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 
 
+# libyaml when PyYAML has it (the wheels do): the same documents, parsed about ten times faster.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a syntax error becomes one line: file, line, column and what the parser expected."""
+    text = path.read_text()
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.load(text, Loader=_FAST_LOADER)  # a safe loader: plain data only
+    except yaml.YAMLError:
+        pass  # the pure-Python parser words the error (its messages are the ones documented)
+    try:
+        return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -20,6 +21,9 @@ from preflight.engine import Evaluation, evaluate, reset_runtime  # noqa: E402
 def stack_evaluation(stack: str, preview: bool) -> Evaluation:
     evaluation = evaluate(stack, preview=preview)
     assert evaluation.error is None, f"{stack} failed: {evaluation.error}"
+    # The evaluation (and the SDK modules it imported) live until the session ends: later collections
+    # need not walk them again and again.
+    gc.freeze()
     return evaluation
 
 
