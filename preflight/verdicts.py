@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .analyzer import DEFAULT_PACK_DIR, LaunchedPack, PackInfo, Violation, launch_pack
+from .analyzer import DEFAULT_PACK_DIR, LaunchedPack, PackInfo, PackProcess, Violation, launch_pack
 from .engine import Evaluation
 
 
@@ -43,8 +43,7 @@ def run(
     *,
     launched: LaunchedPack | None = None,
 ) -> Verdicts:
-    """Start the pack (or connect to ``launched``), configure it like the CLI does for this stack, analyze
-    every resource and the stack."""
+    """Start the pack (or connect to ``launched``), judge the evaluation, end the pack."""
     launched = launched or launch_pack(pack_dir)
     try:
         pack = launched.connect()
@@ -52,10 +51,15 @@ def run(
         launched.close()
         raise
     with pack:
-        info: PackInfo = pack.info()
-        pack.configure(config)
-        pack.configure_stack(evaluation.stack, dry_run=evaluation.preview)
-        violations = pack.analyze(evaluation.resources)
+        return judge(pack, evaluation, config)
+
+
+def judge(pack: PackProcess, evaluation: Evaluation, config: Mapping[str, Any] | None = None) -> Verdicts:
+    """Configure a running pack like the CLI does for this stack, analyze every resource and the stack."""
+    info: PackInfo = pack.info()
+    pack.configure(config)
+    pack.configure_stack(evaluation.stack, dry_run=evaluation.preview)
+    violations = pack.analyze(evaluation.resources)
     return Verdicts(info.name, info.version, info.policy_names, violations)
 
 

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from preflight.analyzer import DEFAULT_PACK_DIR, PackProcess, start_pack  # noqa: E402
 from preflight.engine import Evaluation, evaluate, reset_runtime  # noqa: E402
+from tests import early  # noqa: E402
 
 
 @cache
@@ -25,6 +27,13 @@ def stack_evaluation(stack: str, preview: bool) -> Evaluation:
     # need not walk them again and again.
     gc.freeze()
     return evaluation
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _early_work(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Start the slow work (tests/early.py) that the collected tests wait for, before the first test."""
+    wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+    early.start_wanted(wanted, tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +79,12 @@ def dev_up() -> Evaluation:
 def stack(request: pytest.FixtureRequest) -> Evaluation:
     """Both committed stacks in preview mode (what `pulumi preview` and the policy pack see)."""
     return stack_evaluation(request.param, True)
+
+
+@pytest.fixture(scope="session")
+def pack() -> Iterator[PackProcess]:
+    """The policy pack, once per session as its own process, started and configured like the CLI does.
+    Tests that change its configuration restore the defaults (``configure`` in tests/policies)."""
+    with start_pack(DEFAULT_PACK_DIR) as process:
+        process.configure()
+        yield process

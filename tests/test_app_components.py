@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 import os
@@ -187,6 +188,12 @@ def run(program: Callable[[], None], preview: bool = True) -> Evaluation:
     evaluation = run_program(program, preview=preview, config={"aws:region": REGION})
     assert evaluation.error is None, evaluation.error
     return evaluation
+
+
+@functools.cache
+def default_tier(env: str, preview: bool = True) -> Evaluation:
+    """The app tier with its default arguments, evaluated once per environment and mode (tests only read)."""
+    return run(app_tier(env), preview)
 
 
 def containers(task_def: Any) -> list[dict[str, Any]]:
@@ -388,7 +395,7 @@ def test_runtime_platform_follows_the_image_platform() -> None:
 
 
 def test_execution_role_reads_exactly_the_referenced_secrets() -> None:
-    evaluation = run(app_tier("staging"), preview=True)
+    evaluation = default_tier("staging")
     role = evaluation.one("aws:iam/role:Role", "cluster-execution-role")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
@@ -420,7 +427,7 @@ def test_execution_role_reads_exactly_the_referenced_secrets() -> None:
 
 
 def test_execution_role_decrypts_only_via_secrets_manager() -> None:
-    evaluation = run(app_tier("staging"), preview=False)
+    evaluation = default_tier("staging", preview=False)
     kms = policy_of(evaluation.one(ROLE_POLICY, "cluster-execution-kms-policy"))
     (statement,) = kms["Statement"]
     assert statement["Action"] == "kms:Decrypt"
@@ -448,7 +455,7 @@ def test_scheduler_args_offer_no_replicas_knob() -> None:
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_scheduler_runs_exactly_one_task(env: str) -> None:
-    evaluation = run(app_tier(env))
+    evaluation = default_tier(env)
     service = evaluation.one(SERVICE, "scheduler-service")
     assert service.inputs["name"] == f"escalating-reminders-{env}-scheduler"
     assert service.inputs["desiredCount"] == 1
@@ -532,7 +539,7 @@ def test_api_needs_two_replicas_in_production() -> None:
 
 
 def test_task_definitions_are_literal_and_hardened_at_preview() -> None:
-    evaluation = run(app_tier("production"), preview=True)
+    evaluation = default_tier("production")
     tasks = {t.name: t for t in evaluation.of_type(TASK_DEF)}
     assert set(tasks) == {"api-task", "worker-task", "scheduler-task"}
     envs = []
@@ -573,14 +580,14 @@ def test_task_definitions_are_literal_and_hardened_at_preview() -> None:
 
 
 def test_service_log_groups_are_encrypted_with_the_logs_key() -> None:
-    evaluation = run(app_tier("staging"), preview=True)
+    evaluation = default_tier("staging")
     groups = {g.inputs["name"]: g.inputs for g in evaluation.of_type("aws:cloudwatch/logGroup:LogGroup")}
     assert set(groups) == {f"/ecs/escalating-reminders-staging/{r}" for r in ("api", "worker", "scheduler")}
     assert {g["kmsKeyId"] for g in groups.values()} == {LOGS_KEY}
 
 
 def test_task_roles_are_separate_and_hold_no_permissions() -> None:
-    evaluation = run(app_tier("staging"), preview=False)
+    evaluation = default_tier("staging", preview=False)
     task_roles = {t.inputs["taskRoleArn"] for t in evaluation.of_type(TASK_DEF)}
     assert len(task_roles) == 3
     execution = {t.inputs["executionRoleArn"] for t in evaluation.of_type(TASK_DEF)}
@@ -593,7 +600,7 @@ def test_task_roles_are_separate_and_hold_no_permissions() -> None:
 
 
 def test_migrate_command_runs_the_api_family_in_private_subnets() -> None:
-    evaluation = run(app_tier("staging"), preview=False)
+    evaluation = default_tier("staging", preview=False)
     assert evaluation.outputs["migrateCommand"] == (
         "aws ecs run-task --region us-west-2 --cluster escalating-reminders-staging "
         "--task-definition escalating-reminders-staging-api --launch-type FARGATE --count 1 "
@@ -678,7 +685,7 @@ def test_covered_by_handles_json_keys_and_full_arns() -> None:
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_alb_flags_and_listeners(env: str) -> None:
-    evaluation = run(app_tier(env))
+    evaluation = default_tier(env)
     alb = evaluation.one("aws:lb/loadBalancer:LoadBalancer")
     assert alb.inputs["dropInvalidHeaderFields"] is True
     assert alb.inputs["enableDeletionProtection"] is (env == "production")
@@ -719,7 +726,7 @@ def test_alb_flags_and_listeners(env: str) -> None:
 
 
 def test_alb_security_group_admits_only_cloudflare() -> None:
-    evaluation = run(app_tier("staging"))
+    evaluation = default_tier("staging")
     lb_sg = evaluation.one("aws:ec2/securityGroup:SecurityGroup")
     assert "ingress" not in lb_sg.inputs and "egress" not in lb_sg.inputs
     ingress = [r for r in evaluation.of_type(INGRESS) if r.name.startswith("lb-in-")]
@@ -739,7 +746,7 @@ def test_alb_security_group_admits_only_cloudflare() -> None:
 
 
 def test_alb_log_bucket_is_locked_down() -> None:
-    evaluation = run(app_tier("production"))
+    evaluation = default_tier("production")
     bucket = evaluation.one("aws:s3/bucket:Bucket")
     assert bucket.inputs["tags"]["purpose"] == "alb-logs" and bucket.inputs["forceDestroy"] is False
 
@@ -805,7 +812,7 @@ def test_load_balancer_rejects_open_ranges() -> None:
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_alarms_notify_the_encrypted_topic(env: str) -> None:
-    evaluation = run(app_tier(env), preview=False)
+    evaluation = default_tier(env, preview=False)
     topic = evaluation.one("aws:sns/topic:Topic")
     key = evaluation.one("aws:kms/key:Key")
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
@@ -878,7 +885,7 @@ def test_scheduler_alarm_fires_when_no_task_runs_without_container_insights() ->
     """Amazon ECS Developer Guide, "Amazon ECS CloudWatch metrics" (available-metrics.html): metrics "are
     collected for resources that have tasks in the RUNNING state ... no running tasks, no metrics will be
     reported": missing AWS/ECS data breaches; two tasks are excluded by maximumPercent 100."""
-    evaluation = run(app_tier("production"), preview=True)
+    evaluation = default_tier("production")
     alarm = evaluation.one(ALARM, "obs-scheduler-running-count").inputs
     assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
         "AWS/ECS",
@@ -902,7 +909,7 @@ def test_no_email_no_subscription() -> None:
 
 
 def test_every_taggable_app_resource_carries_the_required_tags() -> None:
-    evaluation = run(app_tier("production"))
+    evaluation = default_tier("production")
     untaggable = {
         "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from components.common import Deployment
 from components.config import StackConfig, load
 from policies.saas_guardrails.ecs import is_secret_name
 from preflight import mocks
-from preflight.analyzer import DEFAULT_PACK_DIR, PackProcess, start_pack
+from preflight.analyzer import PackProcess
 from preflight.engine import Evaluation, run_program
 from preflight.model import UNKNOWN, RecordedResource
 from preflight.stackfile import REPO_ROOT, load_stack_config
@@ -945,13 +944,6 @@ def test_module_constants_match_the_image_contract() -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Policy pack
-
-
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PackProcess]:
-    with start_pack(DEFAULT_PACK_DIR) as process:
-        process.configure()
-        yield process
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])

@@ -22,7 +22,7 @@ from components.aws.redis import ECS_SECRETS as REDIS_ECS_SECRETS
 from components.aws.secrets import GENERATED
 from components.config import load
 from components.local.app import LocalSchedulerArgs, LocalServiceArgs
-from preflight.analyzer import run_policy_pack
+from preflight.analyzer import PackProcess
 from preflight.engine import Evaluation, evaluate
 from preflight.model import SECRET_SIG, UNKNOWN, RecordedResource
 from preflight.stackfile import REPO_ROOT, load_stack_config
@@ -470,15 +470,15 @@ def test_outputs_tell_how_to_use_it(dev_up: Evaluation) -> None:
 
 
 @pytest.fixture(scope="module")
-def dev_violations(dev: Evaluation, dev_up: Evaluation) -> Iterator[dict[str, list[Any]]]:
-    yield {"preview": run_policy_pack(dev.resources), "up": run_policy_pack(dev_up.resources)}
+def dev_violations(pack: PackProcess, dev: Evaluation, dev_up: Evaluation) -> Iterator[dict[str, list[Any]]]:
+    yield {"preview": pack.analyze(dev.resources), "up": pack.analyze(dev_up.resources)}
 
 
 def test_the_policy_pack_passes_the_dev_stack(dev_violations: dict[str, list[Any]]) -> None:
     assert dev_violations == {"preview": [], "up": []}
 
 
-def test_the_policy_pack_does_judge_the_dev_containers(dev: Evaluation) -> None:
+def test_the_policy_pack_does_judge_the_dev_containers(pack: PackProcess, dev: Evaluation) -> None:
     """Not silence by absence: the same stack with Postgres on every interface and two schedulers fails."""
     postgres = container(dev, "postgres-container")
     scheduler = container(dev, "scheduler-container")
@@ -487,5 +487,5 @@ def test_the_policy_pack_does_judge_the_dev_containers(dev: Evaluation) -> None:
     )
     twin = dataclasses.replace(scheduler, name="scheduler-2", urn=scheduler.urn + "-2")
     resources = [exposed if r is postgres else r for r in dev.resources] + [twin]
-    names = {v.policy_name for v in run_policy_pack(resources)}
+    names = {v.policy_name for v in pack.analyze(resources)}
     assert names == {"docker-ports-loopback", "scheduler-exactly-one"}

@@ -7,6 +7,7 @@ import json
 import pulumi_aws as aws
 
 from preflight import verdicts
+from preflight.analyzer import PackProcess
 from preflight.engine import Evaluation, evaluate, run_program
 
 
@@ -44,10 +45,10 @@ def test_scheduler_with_two_tasks_is_caught_by_config_validation() -> None:
     assert evaluation.resources == []
 
 
-def test_scheduler_with_two_tasks_is_caught_by_the_pack_when_config_is_bypassed() -> None:
+def test_scheduler_with_two_tasks_is_caught_by_the_pack_when_config_is_bypassed(pack: PackProcess) -> None:
     evaluation = run_program(_rogue_scheduler, stack="staging", preview=True)
     assert evaluation.error is None
-    result = verdicts.run(evaluation)
+    result = verdicts.judge(pack, evaluation)
     assert not result.passed
     assert {"scheduler-singleton", "scheduler-no-autoscaling"} <= {v.policy_name for v in result.mandatory}
     singleton = [v for v in result.mandatory if v.policy_name == "scheduler-singleton"]
@@ -59,8 +60,8 @@ def test_scheduler_with_two_tasks_is_caught_by_the_pack_when_config_is_bypassed(
     assert any(line.startswith("  [mandatory] scheduler-singleton on rogue-scheduler:") for line in lines)
 
 
-def test_committed_stacks_pass_with_no_preview_skips(stack: Evaluation) -> None:
-    result = verdicts.run(stack)
+def test_committed_stacks_pass_with_no_preview_skips(pack: PackProcess, stack: Evaluation) -> None:
+    result = verdicts.judge(pack, stack)
     assert result.passed, "\n".join(verdicts.lines(result))
     assert result.preview_skips == []
     assert len(result.policies) >= 26
@@ -104,9 +105,9 @@ def _spot_service(arch: str) -> None:
     )
 
 
-def test_fargate_spot_on_arm64_is_caught_by_the_pack() -> None:
-    arm = verdicts.run(run_program(lambda: _spot_service("ARM64"), stack="staging", preview=True))
-    x86 = verdicts.run(run_program(lambda: _spot_service("X86_64"), stack="staging", preview=True))
+def test_fargate_spot_on_arm64_is_caught_by_the_pack(pack: PackProcess) -> None:
+    arm = verdicts.judge(pack, run_program(lambda: _spot_service("ARM64"), stack="staging", preview=True))
+    x86 = verdicts.judge(pack, run_program(lambda: _spot_service("X86_64"), stack="staging", preview=True))
     spot_arm = [v for v in arm.mandatory if v.policy_name == "ecs-fargate-spot-x86"]
     assert len(spot_arm) == 1
     assert 'cpuArchitecture "ARM64"' in spot_arm[0].detail or "cpuArchitecture ARM64" in spot_arm[0].detail

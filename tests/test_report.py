@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pytest
 
+import preflight.__main__ as cli
 from preflight import cost, deploytime, diagram, report
 from preflight.__main__ import main
 from preflight.engine import Evaluation, run_program
@@ -319,7 +320,17 @@ def test_cloudflare_plan_comes_from_the_stack_file() -> None:
     assert report.cloudflare_plan("nope") is None
 
 
-def test_cli_markdown_and_tfplan_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_markdown_and_tfplan_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, staging: Evaluation
+) -> None:
+    """The CLI's flags over the session's staging evaluation (the CLI evaluates the stack as evaluate does;
+    the subprocess tests in test_preflight.py run it end to end); the pack is the CLI's own process."""
+
+    def session_staging(stack: str, *, preview: bool) -> Evaluation:
+        assert (stack, preview) == ("staging", True)
+        return staging
+
+    monkeypatch.setattr(cli, "evaluate", session_staging)
     plan = tmp_path / "staging.tfplan.json"
     assert main(["staging", "--format", "markdown", "--export-tfplan", str(plan)]) == 0
     out = capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from pathlib import Path
 
 import pulumi_aws as aws
@@ -12,6 +13,7 @@ import yaml
 from preflight import terraform
 from preflight.engine import Evaluation, run_program
 from preflight.model import SECRET_SIG, SECRET_SIG_VALUE, UNKNOWN
+from tests.early import POOL, starts_early
 
 
 @pytest.mark.parametrize(
@@ -163,11 +165,19 @@ def _rds_program() -> None:
     _bucket_program()
 
 
-def test_checkov_fails_the_bad_resource_and_passes_the_fixed_one(tmp_path: Path) -> None:
-    """One Checkov run: RDS storage encryption (CKV_AWS_16) and bucket <-> public access block (graph)."""
-    path = tmp_path / "plan.json"
+@starts_early
+def checkov_on_sample(directory: Path) -> Future[terraform.CheckovResult]:
+    """One Checkov run over the sample plan, started with the session: it runs while the other tests do."""
+    path = directory / "plan.json"
     terraform.write_plan(run_program(_rds_program, preview=True), path)
-    result = terraform.run_checkov([path], checks=["CKV_AWS_16", "CKV2_AWS_6"])
+    return POOL.submit(terraform.run_checkov, [path], checks=["CKV_AWS_16", "CKV2_AWS_6"])
+
+
+def test_checkov_fails_the_bad_resource_and_passes_the_fixed_one(
+    checkov_on_sample: terraform.CheckovResult,
+) -> None:
+    """One Checkov run: RDS storage encryption (CKV_AWS_16) and bucket <-> public access block (graph)."""
+    result = checkov_on_sample
     failed = {(f.check_id, f.resource) for f in result.failed}
     assert failed == {("CKV_AWS_16", "aws_db_instance.unencrypted"), ("CKV2_AWS_6", "aws_s3_bucket.lonely")}
     passed = {

@@ -1,4 +1,4 @@
-"""The policy pack runs once per test session as its own process, started and configured like the CLI does."""
+"""Helpers over the session's policy pack (``pack`` in tests/conftest.py: one process per test session)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from preflight.analyzer import DEFAULT_PACK_DIR, PackProcess, Violation, start_pack
+from preflight.analyzer import PackProcess, Violation
 from preflight.model import RecordedResource
-
-
-@pytest.fixture(scope="session")
-def pack() -> Iterator[PackProcess]:
-    with start_pack(DEFAULT_PACK_DIR) as process:
-        process.configure()
-        yield process
 
 
 @pytest.fixture
