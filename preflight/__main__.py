@@ -147,9 +147,14 @@ def _exit(status: int) -> None:
     os._exit(status)
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """``python -m preflight`` and the ``preflight`` console script."""
     try:
         code = main()
     except BrokenPipeError:  # e.g. `| head`: the reader is gone, and with it the rest of the output
         code = EXIT_PROGRAM
     _exit(code)
+
+
+if __name__ == "__main__":
+    entry()

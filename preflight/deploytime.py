@@ -117,7 +117,8 @@ def critical_path(
         if not r.custom:
             best: tuple[float, str | None] = (0.0, None)
             # done with its latest descendant; its own dependencies also gate it (children may be instant)
-            gates = [*children.get(urn, ()), *(d for d in _edges(r, data_only) if d in by_urn)]
+            # sorted: the recorded order is async registration order; ties must break the same every run
+            gates = sorted({*children.get(urn, ()), *(d for d in _edges(r, data_only) if d in by_urn)})
             for gate in gates:
                 t, via = finish(gate)
                 if t > best[0]:
@@ -125,7 +126,7 @@ def critical_path(
             done[urn] = best
         else:
             start, pred = 0.0, None
-            for dep in _edges(r, data_only):
+            for dep in sorted(_edges(r, data_only)):
                 if dep not in by_urn:
                     continue
                 t, via = finish(dep)

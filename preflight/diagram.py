@@ -12,7 +12,9 @@ ElastiCache replication groups and S3 buckets. Edges come from what the program 
   the property dependencies recorded for the rule, so it works at preview when IDs are unknown;
 * task (service or scheduled task) -> S3 bucket when the task's IAM role is granted access to the bucket
   (an IAM policy that depends on the bucket, or names it literally);
-* bucket -.-> bucket for S3 replication configurations.
+* bucket -.-> bucket for S3 replication configurations;
+* Docker containers (the dev stack): client -> containers with published ports, container -> the
+  containers it depends on (volumes make a container a data store).
 """
 
 from __future__ import annotations
@@ -172,152 +174,209 @@ def _uses_spot(r: RecordedResource) -> bool:
     )
 
 
-def build(resources: Iterable[RecordedResource]) -> Diagram:
-    g = _Graph(resources)
-    diagram = Diagram()
-    ids: dict[str, str] = {}  # urn -> node id
-    used: set[str] = {"client"}
+CONTAINER = "docker:index/container:Container"
 
-    def add(r: RecordedResource, label: str, tier: str, shape: str) -> None:
+
+def _published(r: RecordedResource) -> list[str]:
+    """``ip:port`` of each port a container publishes on the host."""
+    ports = r.inputs.get("ports")
+    return sorted(
+        f"{p.get('ip', '')}:{_num(p.get('external'))}".lstrip(":")
+        for p in (ports if isinstance(ports, list) else [])
+        if isinstance(p, dict) and _known(p.get("external"))
+    )
+
+
+class _Builder:
+    """Adds the nodes, then the edges, of one diagram: each ``_<thing>`` method is one kind of either."""
+
+    def __init__(self, g: _Graph) -> None:
+        self.g = g
+        self.diagram = Diagram()
+        self.ids: dict[str, str] = {}  # urn -> node id
+        self.used: set[str] = {"client"}
+
+    def add(self, r: RecordedResource, label: str, tier: str, shape: str) -> None:
         base = _sanitize(r.name) or "n"
         node_id, n = base, 2
-        while node_id in used:
+        while node_id in self.used:
             node_id, n = f"{base}_{n}", n + 1
-        used.add(node_id)
-        ids[r.urn] = node_id
-        diagram.nodes.append(Node(node_id, label, tier, shape, r.urn))
+        self.used.add(node_id)
+        self.ids[r.urn] = node_id
+        self.diagram.nodes.append(Node(node_id, label, tier, shape, r.urn))
 
-    for r in g.of(DNS):
-        name = r.inputs.get("name")
-        proxied = r.inputs.get("proxied") is True
-        label = f"DNS {name if _known(name) else r.name} {r.inputs.get('type', '')}".strip()
-        add(r, label + (" (proxied)" if proxied else ""), "edge", "([")
-    rulesets = g.of(RULESET)
-    for r in rulesets:
-        phase = r.inputs.get("phase")
-        add(r, f"ruleset {phase if _known(phase) else r.name}", "edge", "[")
-    for r in g.of(LB):
-        listeners = [ls for ls in g.of(*LISTENERS) if r.urn in _deps(ls) and ls.type == LISTENERS[0]]
-        ports = sorted(
-            f"{ls.inputs.get('protocol', '?')}:{_num(ls.inputs.get('port', '?'))}"
-            for ls in listeners
-            if _known(ls.inputs.get("port"))
-        )
-        scheme = "internal" if r.inputs.get("internal") is True else "internet-facing"
-        lb_type = r.inputs.get("loadBalancerType", "application")
-        kind = "ALB" if lb_type in ("application", UNKNOWN) else f"LB ({lb_type})"
-        add(r, f"{kind} {r.name} {scheme}" + (f" {' '.join(ports)}" if ports else ""), "lb", "[")
-    for r in g.of(SERVICE):
-        task = _task_definition(g, r)
-        role = _tags(r).get("role") or (task and _tags(task).get("role"))
-        name = r.inputs.get("name")
-        title = role or (name if _known(name) else r.name)
-        count = r.inputs.get("desiredCount")
-        label = f"service {title}" + (f" x{_num(count)}" if _known(count) else "") + _size(task)
-        add(r, label + (" spot" if _uses_spot(r) else ""), "compute", "[")
-    for r in g.of(*SCHEDULES):
-        task = _task_definition(g, r)
-        if task is None:
-            continue
-        role = _tags(task).get("role") or task.name
-        expression = r.inputs.get("scheduleExpression")
-        add(r, f"task {role}" + (f" {expression}" if _known(expression) else ""), "compute", "[[")
-    for r in g.of(RDS):
-        engine = r.inputs.get("engine", "db")
-        version = r.inputs.get("engineVersion", "")
-        klass = r.inputs.get("instanceClass", "")
-        multi = " multi-AZ" if r.inputs.get("multiAz") is True else ""
-        add(r, f"RDS {engine} {version} {klass}{multi}".replace("  ", " "), "data", "[(")
-    for r in g.of(REDIS):
-        nodes = r.inputs.get("numCacheClusters")
-        label = f"ElastiCache {r.inputs.get('engine', 'redis')} {r.inputs.get('engineVersion', '')} "
-        label += f"{r.inputs.get('nodeType', '')}" + (f" x{_num(nodes)}" if _known(nodes) else "")
-        add(r, label, "data", "[(")
-    for r in g.of(*BUCKETS):
-        purpose = _tags(r).get("purpose")
-        add(r, f"S3 {r.name}" + (f" ({purpose})" if purpose else ""), "data", "[(")
+    def link(self, src: str, dst: str, style: str = "-->") -> None:
+        if src != dst and (src, dst, style) not in self.diagram.edges:
+            self.diagram.edges.append((src, dst, style))
 
-    edges: list[tuple[str, str, str]] = []
+    # --- nodes
 
-    def link(src: str, dst: str, style: str = "-->") -> None:
-        if src != dst and (src, dst, style) not in edges:
-            edges.append((src, dst, style))
+    def edge_nodes(self) -> None:
+        for r in self.g.of(DNS):
+            name = r.inputs.get("name")
+            proxied = r.inputs.get("proxied") is True
+            label = f"DNS {name if _known(name) else r.name} {r.inputs.get('type', '')}".strip()
+            self.add(r, label + (" (proxied)" if proxied else ""), "edge", "([")
+        for r in self.g.of(RULESET):
+            phase = r.inputs.get("phase")
+            self.add(r, f"ruleset {phase if _known(phase) else r.name}", "edge", "[")
 
-    lbs = g.of(LB)
-    for r in g.of(DNS):
-        if r.inputs.get("proxied") is True:
-            link("client", ids[r.urn])
-        for lb in lbs:
-            if lb.urn in _deps(r):
-                link(ids[r.urn], ids[lb.urn])
-    for r in rulesets:  # a zone's rulesets apply to the zone's proxied records
-        for dns in g.of(DNS):
-            same_source = set(r.property_dependencies.get("zoneId", ())) & set(
-                dns.property_dependencies.get("zoneId", ())
+    def lb_nodes(self) -> None:
+        for r in self.g.of(LB):
+            listeners = [ls for ls in self.g.of(LISTENERS[0]) if r.urn in _deps(ls)]
+            ports = sorted(
+                f"{ls.inputs.get('protocol', '?')}:{_num(ls.inputs.get('port', '?'))}"
+                for ls in listeners
+                if _known(ls.inputs.get("port"))
             )
-            zone = r.inputs.get("zoneId")
-            if dns.inputs.get("proxied") is True and (
-                same_source or (_known(zone) and zone == dns.inputs.get("zoneId"))
-            ):
-                link(ids[r.urn], ids[dns.urn], "-.-")
+            scheme = "internal" if r.inputs.get("internal") is True else "internet-facing"
+            lb_type = r.inputs.get("loadBalancerType", "application")
+            kind = "ALB" if lb_type in ("application", UNKNOWN) else f"LB ({lb_type})"
+            self.add(r, f"{kind} {r.name} {scheme}" + (f" {' '.join(ports)}" if ports else ""), "lb", "[")
 
-    # load balancer -> service through listener -> target group <- service
-    for listener in g.of(*LISTENERS):
-        listener_lbs = {lb.urn for lb in lbs if lb.urn in _deps(listener)}
-        if not listener_lbs and listener.type == LISTENERS[1]:  # rule -> listener -> lb
-            for parent_listener in g.deps_of_type(listener, LISTENERS[0]):
-                listener_lbs |= {lb.urn for lb in lbs if lb.urn in _deps(parent_listener)}
-        groups = {tg.urn for tg in g.deps_of_type(listener, TARGET_GROUP)}
-        for service in g.of(SERVICE):
-            if groups & _deps(service):
-                for lb in listener_lbs:
-                    link(ids[lb], ids[service.urn])
-
-    # security-group reachability from tasks to data stores (load balancer -> task goes by target group)
-    pairs = g.ingress_pairs()
-    tiers = {n.urn: n.tier for n in diagram.nodes}
-    sgs = {urn: g.security_groups(g.by_urn[urn]) for urn in ids}
-    for a, sg_a in sgs.items():
-        for b, sg_b in sgs.items():
-            if (tiers[a], tiers[b]) != ("compute", "data"):
+    def compute_nodes(self) -> None:
+        for r in self.g.of(SERVICE):
+            task = _task_definition(self.g, r)
+            role = _tags(r).get("role") or (task and _tags(task).get("role"))
+            name = r.inputs.get("name")
+            title = role or (name if _known(name) else r.name)
+            count = r.inputs.get("desiredCount")
+            label = f"service {title}" + (f" x{_num(count)}" if _known(count) else "") + _size(task)
+            self.add(r, label + (" spot" if _uses_spot(r) else ""), "compute", "[")
+        for r in self.g.of(*SCHEDULES):
+            task = _task_definition(self.g, r)
+            if task is None:
                 continue
-            if any((s, d) in pairs for s in sg_a for d in sg_b):
-                link(ids[a], ids[b])
+            role = _tags(task).get("role") or task.name
+            expression = r.inputs.get("scheduleExpression")
+            self.add(r, f"task {role}" + (f" {expression}" if _known(expression) else ""), "compute", "[[")
 
-    # task -> bucket through its IAM role
-    buckets = g.of(*BUCKETS)
-    for r in [*g.of(SERVICE), *g.of(*SCHEDULES)]:
-        if r.urn not in ids:
-            continue
-        task = _task_definition(g, r)
-        if task is None:
-            continue
-        roles = [d.urn for d in g.deps_of_type(task, "aws:iam/role:Role")]
-        reach = g.iam_reach(roles)
-        for bucket in buckets:
-            name = bucket.inputs.get("bucket")
-            literal = _known(name) and isinstance(name, str)
-            for urn in reach:
-                iam = g.by_urn[urn]
-                policy = iam.inputs.get("policy")
-                text = policy if isinstance(policy, str) else json.dumps(policy)
-                if bucket.urn in _deps(iam) or (literal and str(name) in text):
-                    link(ids[r.urn], ids[bucket.urn])
-                    break
+    def data_nodes(self) -> None:
+        for r in self.g.of(RDS):
+            engine = r.inputs.get("engine", "db")
+            version = r.inputs.get("engineVersion", "")
+            klass = r.inputs.get("instanceClass", "")
+            multi = " multi-AZ" if r.inputs.get("multiAz") is True else ""
+            self.add(r, f"RDS {engine} {version} {klass}{multi}".replace("  ", " "), "data", "[(")
+        for r in self.g.of(REDIS):
+            nodes = r.inputs.get("numCacheClusters")
+            label = f"ElastiCache {r.inputs.get('engine', 'redis')} {r.inputs.get('engineVersion', '')} "
+            label += f"{r.inputs.get('nodeType', '')}" + (f" x{_num(nodes)}" if _known(nodes) else "")
+            self.add(r, label, "data", "[(")
+        for r in self.g.of(*BUCKETS):
+            purpose = _tags(r).get("purpose")
+            self.add(r, f"S3 {r.name}" + (f" ({purpose})" if purpose else ""), "data", "[(")
 
-    for replication in g.of(REPLICATION):
-        sources = (
-            replication.property_dependencies.get("bucket", [])
-            or [b.urn for b in g.deps_of_type(replication, *BUCKETS)][:1]
-        )
-        destinations = replication.property_dependencies.get("rules", [])
-        for src in sources:
-            for dst in destinations:
-                if src in ids and dst in ids:
-                    link(ids[src], ids[dst], "-.->")
+    def container_nodes(self) -> None:
+        """Docker containers (the dev stack): with a volume they hold data, otherwise they compute."""
+        for r in self.g.of(CONTAINER):
+            name = r.inputs.get("name")
+            label = f"container {name if _known(name) else r.name}" + "".join(f" {p}" for p in _published(r))
+            data = bool(r.inputs.get("volumes"))
+            self.add(r, label, "data" if data else "compute", "[(" if data else "[")
 
-    diagram.edges = edges
-    return diagram
+    # --- edges
+
+    def dns_links(self) -> None:
+        lbs, records = self.g.of(LB), self.g.of(DNS)
+        for r in records:
+            if r.inputs.get("proxied") is True:
+                self.link("client", self.ids[r.urn])
+            for lb in lbs:
+                if lb.urn in _deps(r):
+                    self.link(self.ids[r.urn], self.ids[lb.urn])
+        for r in self.g.of(RULESET):  # a zone's rulesets apply to the zone's proxied records
+            for dns in records:
+                same_source = set(r.property_dependencies.get("zoneId", ())) & set(
+                    dns.property_dependencies.get("zoneId", ())
+                )
+                zone = r.inputs.get("zoneId")
+                if dns.inputs.get("proxied") is True and (
+                    same_source or (_known(zone) and zone == dns.inputs.get("zoneId"))
+                ):
+                    self.link(self.ids[r.urn], self.ids[dns.urn], "-.-")
+
+    def listener_links(self) -> None:
+        """load balancer -> service through listener -> target group <- service."""
+        lbs = self.g.of(LB)
+        for listener in self.g.of(*LISTENERS):
+            listener_lbs = {lb.urn for lb in lbs if lb.urn in _deps(listener)}
+            if not listener_lbs and listener.type == LISTENERS[1]:  # rule -> listener -> lb
+                for parent_listener in self.g.deps_of_type(listener, LISTENERS[0]):
+                    listener_lbs |= {lb.urn for lb in lbs if lb.urn in _deps(parent_listener)}
+            groups = {tg.urn for tg in self.g.deps_of_type(listener, TARGET_GROUP)}
+            for service in self.g.of(SERVICE):
+                if groups & _deps(service):
+                    for lb in sorted(listener_lbs):
+                        self.link(self.ids[lb], self.ids[service.urn])
+
+    def security_group_links(self) -> None:
+        """Tasks -> data stores their security groups admit (load balancer -> task goes by target group)."""
+        pairs = self.g.ingress_pairs()
+        tiers = {n.urn: n.tier for n in self.diagram.nodes}
+        sgs = {urn: self.g.security_groups(self.g.by_urn[urn]) for urn in self.ids}
+        for a, sg_a in sgs.items():
+            for b, sg_b in sgs.items():
+                if (tiers[a], tiers[b]) == ("compute", "data") and any(
+                    (s, d) in pairs for s in sg_a for d in sg_b
+                ):
+                    self.link(self.ids[a], self.ids[b])
+
+    def bucket_links(self) -> None:
+        """Task -> bucket when the task's IAM role is granted access to it."""
+        buckets = self.g.of(*BUCKETS)
+        for r in [*self.g.of(SERVICE), *self.g.of(*SCHEDULES)]:
+            task = _task_definition(self.g, r) if r.urn in self.ids else None
+            if task is None:
+                continue
+            roles = [d.urn for d in self.g.deps_of_type(task, "aws:iam/role:Role")]
+            reach = sorted(self.g.iam_reach(roles))
+            for bucket in buckets:
+                if any(self._grants(urn, bucket) for urn in reach):
+                    self.link(self.ids[r.urn], self.ids[bucket.urn])
+
+    def _grants(self, iam_urn: str, bucket: RecordedResource) -> bool:
+        iam = self.g.by_urn[iam_urn]
+        name = bucket.inputs.get("bucket")
+        policy = iam.inputs.get("policy")
+        text = policy if isinstance(policy, str) else json.dumps(policy)
+        return bucket.urn in _deps(iam) or (_known(name) and isinstance(name, str) and name in text)
+
+    def replication_links(self) -> None:
+        for replication in self.g.of(REPLICATION):
+            sources = (
+                replication.property_dependencies.get("bucket", [])
+                or [b.urn for b in self.g.deps_of_type(replication, *BUCKETS)][:1]
+            )
+            for src in sources:
+                for dst in replication.property_dependencies.get("rules", []):
+                    if src in self.ids and dst in self.ids:
+                        self.link(self.ids[src], self.ids[dst], "-.->")
+
+    def container_links(self) -> None:
+        """client -> app containers with published ports; container -> the containers it depends on."""
+        for r in self.g.of(CONTAINER):
+            if _published(r) and not r.inputs.get("volumes"):
+                self.link("client", self.ids[r.urn])
+            for dep in self.g.deps_of_type(r, CONTAINER):
+                self.link(self.ids[r.urn], self.ids[dep.urn])
+
+
+def build(resources: Iterable[RecordedResource]) -> Diagram:
+    """Nodes by tier, then the edges the program wired (see the module docstring)."""
+    b = _Builder(_Graph(resources))
+    for nodes in (b.edge_nodes, b.lb_nodes, b.compute_nodes, b.data_nodes, b.container_nodes):
+        nodes()
+    for edges in (
+        b.dns_links,
+        b.listener_links,
+        b.security_group_links,
+        b.bucket_links,
+        b.replication_links,
+        b.container_links,
+    ):
+        edges()
+    return b.diagram
 
 
 _CLOSE = {"[": "]", "([": "])", "[(": ")]", "[[": "]]", "((": "))"}

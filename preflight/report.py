@@ -72,10 +72,16 @@ def _line(r: RecordedResource) -> str:
     return text
 
 
+def ordered(resources: Sequence[RecordedResource]) -> list[RecordedResource]:
+    """Resources by URN: the engine records them in the order the program's async code registers them,
+    which differs between identical runs; every view sorts first so that two runs print the same bytes."""
+    return sorted(resources, key=lambda r: r.urn)
+
+
 def tree_lines(evaluation: Evaluation) -> list[str]:
     children: dict[str | None, list[RecordedResource]] = {}
     urns = {r.urn for r in evaluation.resources}
-    for r in evaluation.resources:
+    for r in ordered(evaluation.resources):
         parent = r.parent if r.parent in urns else None
         children.setdefault(parent, []).append(r)
     lines: list[str] = []
@@ -115,11 +121,47 @@ def outputs_lines(evaluation: Evaluation) -> list[str]:
 
 @dataclass(frozen=True)
 class Section:
-    """One report section. ``kind``: "lines" (plain lines), "mermaid" (a diagram) or "code" (preformatted)."""
+    """One report section. ``kind``: "lines" (plain lines), "mermaid" (a diagram) or "code" (preformatted);
+    ``collapsed`` sections go inside ``<details>`` in markdown (a PR comment shows their title only)."""
 
     title: str
     lines: list[str]
     kind: str = "lines"
+    collapsed: bool = False
+
+
+RULESET = "cloudflare:index/ruleset:Ruleset"
+
+
+def _n(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else show_value(value)
+
+
+def _edge_rule(phase: str, rule: dict[str, Any]) -> str:
+    """One rule as Cloudflare enforces it: what it matches, the count per period, mitigation and action."""
+    name = rule.get("ref") or rule.get("description") or "rule"
+    expression, action = rule.get("expression", "true"), rule.get("action", "?")
+    limit = rule.get("ratelimit")
+    if isinstance(limit, dict):
+        per = " + ".join(limit.get("characteristics") or ["ip.src"])
+        count = f"{_n(limit.get('requestsPerPeriod'))} requests per {_n(limit.get('period'))} s per {per}"
+        return (
+            f"[{phase}] {name}: {action} for {_n(limit.get('mitigationTimeout', 0))} s once a client exceeds "
+            f"{count}; counts requests matching {expression}"
+        )
+    return f"[{phase}] {name}: {action} requests matching {expression}"
+
+
+def edge_rule_lines(evaluation: Evaluation) -> list[str]:
+    """Every Cloudflare ruleset rule the program creates (rate limits, WAF, transforms), one line each."""
+    lines = []
+    for r in ordered(evaluation.of_type(RULESET)):
+        phase = str(r.inputs.get("phase", "?"))
+        rules = r.inputs.get("rules")
+        for rule in rules if isinstance(rules, list) else []:
+            if isinstance(rule, dict):
+                lines.append(_edge_rule(phase, rule))
+    return lines or ["no Cloudflare rules (this stack has no edge)"]
 
 
 def cloudflare_plan(stack: str) -> str | None:
@@ -144,13 +186,14 @@ def analysis_sections(
     evaluation: Evaluation, plan: str | None = None, region: str | None = None
 ) -> list[Section]:
     """Topology diagram, estimated monthly cost (priced for ``region``) and fresh-deploy time."""
-    estimate = cost.estimate(evaluation.resources, plan=plan, region=region)
+    resources = ordered(evaluation.resources)
+    estimate = cost.estimate(resources, plan=plan, region=region)
     return [
-        Section("Topology", diagram.mermaid(evaluation.resources).splitlines(), "mermaid"),
+        Section("Topology", diagram.mermaid(resources).splitlines(), "mermaid"),
         Section("Estimated monthly cost", cost.cost_lines(estimate), "code"),
         Section(
             "Estimated fresh-deploy time",
-            deploytime.deploytime_lines(deploytime.estimate(evaluation.resources)),
+            deploytime.deploytime_lines(deploytime.estimate(resources)),
             "code",
         ),
     ]
@@ -182,19 +225,49 @@ def markdown(
         "",
         f"{custom} resources, {len(evaluation.resources) - custom} components.",
     ]
+    tree = tree_lines(evaluation)
     all_sections = [
         policy or Section("Policy verdicts", ["policy pack not run in this report"]),
+        Section("Edge rules (as Cloudflare enforces them)", edge_rule_lines(evaluation), "code"),
         *analysis_sections(evaluation, cloudflare_plan(stack), aws_region(stack)),
-        Section("Resources", tree_lines(evaluation), "code"),
-        Section("Outputs", outputs_lines(evaluation), "code"),
+        Section(f"Resources ({len(tree)})", tree, "code", collapsed=True),
+        Section("Outputs", outputs_lines(evaluation), "code", collapsed=True),
         *sections,
     ]
     for section in all_sections:
-        out += ["", f"## {section.title}", ""]
-        if section.kind == "mermaid":
-            out += ["```mermaid", *section.lines, "```"]
-        elif section.kind == "code":
-            out += ["```text", *section.lines, "```"]
-        else:
-            out += [f"- {line}" for line in section.lines]
+        out += ["", *_markdown_section(section)]
     return "\n".join(out) + "\n"
+
+
+# A preformatted section longer than this shows its first lines and folds the rest (PR comments stay short).
+FOLD_AFTER = 25
+
+
+def _markdown_section(section: Section) -> list[str]:
+    if section.kind == "mermaid":
+        body = ["```mermaid", *section.lines, "```"]
+    elif section.kind == "code" and not section.collapsed and len(section.lines) > FOLD_AFTER + 5:
+        head, rest = section.lines[:FOLD_AFTER], section.lines[FOLD_AFTER:]
+        body = ["```text", *head, "```", f"<details><summary>{len(rest)} more lines</summary>", ""]
+        body += ["```text", *rest, "```", "", "</details>"]
+    elif section.kind == "code":
+        body = ["```text", *section.lines, "```"]
+    else:
+        body = [f"- {line}" for line in section.lines]
+    if section.collapsed:
+        return [f"<details><summary>{section.title}</summary>", "", *body, "", "</details>"]
+    return [f"## {section.title}", "", *body]
+
+
+def visible_lines(markdown_text: str) -> int:
+    """Lines a reader sees of a markdown report before expanding any ``<details>`` block."""
+    count, hidden = 0, 0
+    for line in markdown_text.splitlines():
+        if line.startswith("<details>"):
+            hidden += 1
+            count += 1  # the summary line shows
+        elif line.startswith("</details>"):
+            hidden -= 1
+        elif not hidden:
+            count += 1
+    return count

@@ -256,7 +256,10 @@ def _tf_names(resources: Sequence[RecordedResource]) -> dict[str, tuple[str, str
 
 def to_plan(resources: Iterable[RecordedResource]) -> Plan:
     """The Terraform-plan JSON document (format 1.2) for the custom resources among ``resources``."""
-    custom = [r for r in resources if r.custom and not r.type.startswith("pulumi:providers:")]
+    # By URN: the engine's registration order differs between identical runs (async program code).
+    custom = sorted(
+        (r for r in resources if r.custom and not r.type.startswith("pulumi:providers:")), key=lambda r: r.urn
+    )
     unmapped: dict[str, list[str]] = {}
     for r in custom:
         if r.type not in TF_TYPES and r.type not in NOT_TERRAFORM:
@@ -277,7 +280,7 @@ def to_plan(resources: Iterable[RecordedResource]) -> Plan:
         expressions: dict[str, Any] = {}
         for key, urns in sorted(r.property_dependencies.items()):
             refs: list[str] = []
-            for urn in urns:
+            for urn in sorted(urns):
                 if urn in addresses:
                     refs += [f"{addresses[urn]}.id", addresses[urn]]
             if refs:
@@ -357,6 +360,11 @@ class Skip:
     def is_global(self) -> bool:
         return not self.stacks and not self.resources
 
+    def applies_to(self, plans: Mapping[str, set[str]]) -> bool:
+        """Whether the skip concerns any of ``plans`` (stack -> resource addresses in its plan)."""
+        stacks = [s for s in plans if not self.stacks or s in self.stacks]
+        return any(not self.resources or set(self.resources) & plans[s] for s in stacks)
+
     def matches(self, finding: Finding) -> bool:
         stack = Path(finding.file).name.split(".", 1)[0]
         return (
@@ -420,7 +428,10 @@ class CheckovResult:
 
 def checkov_command() -> list[str]:
     override = os.environ.get("CHECKOV")
-    return shlex.split(override) if override else list(CHECKOV_COMMAND)
+    if override:
+        return shlex.split(override)
+    # `uv run` names its own binary in $UV: the pinned uv of ./uvw works without any uv on PATH.
+    return [os.environ.get("UV") or CHECKOV_COMMAND[0], *CHECKOV_COMMAND[1:]]
 
 
 def run_checkov(
@@ -476,7 +487,22 @@ class Verdict:
     stale: list[Skip]  # scoped skips that matched nothing: remove them
 
 
-def classify(result: CheckovResult, skips: Sequence[Skip]) -> Verdict:
+def plan_addresses(plan_files: Sequence[str | os.PathLike[str]]) -> dict[str, set[str]]:
+    """Stack (``<stack>.tfplan.json``) -> the resource addresses its plan holds."""
+    plans: dict[str, set[str]] = {}
+    for path in plan_files:
+        document = json.loads(Path(path).read_text())
+        stack = Path(path).name.split(".", 1)[0]
+        plans.setdefault(stack, set()).update(c["address"] for c in document.get("resource_changes", []))
+    return plans
+
+
+def classify(
+    result: CheckovResult, skips: Sequence[Skip], plans: Mapping[str, set[str]] | None = None
+) -> Verdict:
+    """Failures not covered by a skip, skipped failures, and stale skips: scoped skips that apply to the
+    given ``plans`` (all of them when None) and matched nothing. A skip for a stack or resource that is
+    not among the checked plans is not stale: checking one plan alone reports no false STALE."""
     scoped = [s for s in skips if not s.is_global]
     verdict = Verdict([], [], [])
     used: set[int] = set()
@@ -487,7 +513,9 @@ def classify(result: CheckovResult, skips: Sequence[Skip]) -> Verdict:
             continue
         used.add(match[0])
         verdict.skipped.append((finding, match[1]))
-    verdict.stale = [s for i, s in enumerate(scoped) if i not in used]
+    verdict.stale = [
+        s for i, s in enumerate(scoped) if i not in used and (plans is None or s.applies_to(plans))
+    ]
     return verdict
 
 
@@ -501,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
 
     skips = load_skips(Path(args.skips))
     result = run_checkov(args.plans, skips=skips)
-    verdict = classify(result, skips)
+    verdict = classify(result, skips, plan_addresses(args.plans))
     print(
         f"checkov {CHECKOV_VERSION}: {result.passed} passed, {len(verdict.failed)} failed, "
         f"{result.skipped + len(verdict.skipped)} skipped (reviewed list)"
