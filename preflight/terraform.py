@@ -360,10 +360,14 @@ class Skip:
     def is_global(self) -> bool:
         return not self.stacks and not self.resources
 
-    def applies_to(self, plans: Mapping[str, set[str]]) -> bool:
-        """Whether the skip concerns any of ``plans`` (stack -> resource addresses in its plan)."""
+    def applies_to(self, plans: Mapping[str, set[str] | None]) -> bool:
+        """Whether the skip concerns any of ``plans`` (stack -> resource addresses in its plan; None when
+        the plan could not be read, taken as holding every resource)."""
         stacks = [s for s in plans if not self.stacks or s in self.stacks]
-        return any(not self.resources or set(self.resources) & plans[s] for s in stacks)
+        return any(
+            not self.resources or (addresses := plans[s]) is None or bool(set(self.resources) & addresses)
+            for s in stacks
+        )
 
     def matches(self, finding: Finding) -> bool:
         stack = Path(finding.file).name.split(".", 1)[0]
@@ -487,18 +491,23 @@ class Verdict:
     stale: list[Skip]  # scoped skips that matched nothing: remove them
 
 
-def plan_addresses(plan_files: Sequence[str | os.PathLike[str]]) -> dict[str, set[str]]:
-    """Stack (``<stack>.tfplan.json``) -> the resource addresses its plan holds."""
-    plans: dict[str, set[str]] = {}
+def plan_addresses(plan_files: Sequence[str | os.PathLike[str]]) -> dict[str, set[str] | None]:
+    """Stack (``<stack>.tfplan.json``) -> the resource addresses its plan holds (None: unreadable)."""
+    plans: dict[str, set[str] | None] = {}
     for path in plan_files:
-        document = json.loads(Path(path).read_text())
         stack = Path(path).name.split(".", 1)[0]
-        plans.setdefault(stack, set()).update(c["address"] for c in document.get("resource_changes", []))
+        try:
+            changes = json.loads(Path(path).read_text()).get("resource_changes", [])
+        except (OSError, ValueError):
+            plans[stack] = None
+            continue
+        known = plans.get(stack, set())
+        plans[stack] = None if known is None else known | {c["address"] for c in changes}
     return plans
 
 
 def classify(
-    result: CheckovResult, skips: Sequence[Skip], plans: Mapping[str, set[str]] | None = None
+    result: CheckovResult, skips: Sequence[Skip], plans: Mapping[str, set[str] | None] | None = None
 ) -> Verdict:
     """Failures not covered by a skip, skipped failures, and stale skips: scoped skips that apply to the
     given ``plans`` (all of them when None) and matched nothing. A skip for a stack or resource that is

@@ -304,11 +304,15 @@ def test_markdown_report_carries_every_section(topology: Evaluation) -> None:
     titles = [line for line in text.splitlines() if line.startswith("## ")]
     assert titles == [
         "## Policy verdicts",
+        "## Edge rules (as Cloudflare enforces them)",
         "## Topology",
         "## Estimated monthly cost",
         "## Estimated fresh-deploy time",
-        "## Resources",
-        "## Outputs",
+    ]
+    folded = [line for line in text.splitlines() if line.startswith("<details><summary>")]
+    assert [line.split(" (")[0] for line in folded if "more lines" not in line] == [
+        "<details><summary>Resources",
+        "<details><summary>Outputs</summary>",
     ]
     assert "```mermaid\nflowchart LR" in text
     assert "- 0 mandatory violations" in text
