@@ -130,3 +130,57 @@ def test_preflight_invocations_use_existing_flags() -> None:
     assert "--no-policy" not in used  # every workflow preflight runs the policy pack
     for flag in sorted(used):
         assert flag in help_text, flag
+
+
+# --- every image a job builds can be built on that job's runner ------------------------------------------
+
+DOCKER_IMAGE = "docker:index/image:Image"
+# GitHub-hosted runner labels -> CPU architecture (GitHub docs, "GitHub-hosted runners": ubuntu-latest and
+# ubuntu-24.04 are x64; the -arm labels are arm64).
+ARCH_OF_PLATFORM = {"linux/amd64": "amd64", "linux/arm64": "arm64"}
+
+
+def _runner_arch(job: dict[str, Any]) -> str:
+    return "arm64" if str(job["runs-on"]).endswith("-arm") else "amd64"
+
+
+def _emulated(job: dict[str, Any]) -> set[str]:
+    """Architectures whose binaries the job can run through QEMU before its Pulumi step
+    (docker/setup-qemu-action registers binfmt handlers; its ``platforms`` input defaults to all)."""
+    steps = _steps(job)
+    pulumi_at = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    emulated: set[str] = set()
+    for step in steps[:pulumi_at]:
+        if str(step.get("uses", "")).startswith("docker/setup-qemu-action@"):
+            platforms = str((step.get("with") or {}).get("platforms", "all"))
+            emulated |= (
+                {"amd64", "arm64"} if platforms == "all" else {p.strip() for p in platforms.split(",")}
+            )
+    return emulated
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job_name", "stack"),
+    [
+        ("deploy.yml", "staging", "staging_up"),
+        ("deploy.yml", "production", "production_up"),
+        ("pull-request.yml", "preview", "staging_up"),
+        ("pull-request.yml", "preview", "production_up"),
+    ],
+)
+def test_every_built_platform_builds_on_the_runner_that_deploys_it(
+    workflow: str, job_name: str, stack: str, request: pytest.FixtureRequest
+) -> None:
+    """A Dockerfile's RUN steps execute binaries of the target platform: on a runner of another architecture
+    without QEMU they fail with "exec format error" (BuildKit docs, multi-platform builds; Docker docs,
+    "Multi-platform image with GitHub Actions": set up QEMU, then Buildx)."""
+    job = _load(workflow)["jobs"][job_name]
+    evaluation = request.getfixturevalue(stack)
+    platforms = {r.inputs["build"]["platform"] for r in evaluation.of_type(DOCKER_IMAGE)}
+    assert platforms, "the stack builds no image: nothing to check"
+    runner, emulated = _runner_arch(job), _emulated(job)
+    for platform in sorted(platforms):
+        arch = ARCH_OF_PLATFORM[platform]
+        assert arch == runner or arch in emulated, f"{workflow} {job_name}: {platform} on a {runner} runner"
+    if emulated:
+        assert _uses(job, "docker/setup-buildx-action")
