@@ -9,7 +9,10 @@ Alarms (every one notifies the topic on ALARM and OK):
 - scheduler without a RUNNING task for 5 minutes (AWS/ECS CPUUtilization absent), missing data breaching
 
 The topic is encrypted with a customer-managed KMS key: CloudWatch alarms cannot publish to a topic
-encrypted with the AWS-managed ``alias/aws/sns`` key (its key policy does not admit CloudWatch).
+encrypted with the AWS-managed ``alias/aws/sns`` key (its key policy does not admit CloudWatch); EventBridge
+gets its own key statement (docs/decisions/alerts-topic-key.md). The 5xx-rate alarm reads three metrics,
+billed as three alarm metrics: the ALB's own 5xx (502/503/504 when no target answers) cannot be dropped
+without losing the outage it exists for.
 """
 
 from __future__ import annotations
