@@ -474,6 +474,8 @@ class EdgeConfig(_Section):
         )
     )
 
+    owasp_action: Literal["log", "block"] | None = None
+    """OWASP Core Ruleset on a high anomaly score (pro and up); default: production log, elsewhere block."""
     app_only_limits: list[Literal["rateLimit", "authRateLimit"]] = Field(default_factory=list)
     """Limits accepted as enforced by the app only (the plan has too few rules): silences their warning."""
 

@@ -11,7 +11,7 @@ from components.aws.edge import ORIGIN_HEADER_NAME, Edge, EdgeArgs, EdgeOrigin, 
 from components.common import Deployment
 from components.ratelimit import PLAN_LIMITS, RequestedLimit, translate_all
 from preflight import mocks
-from preflight.engine import Evaluation, reset_runtime, run_program
+from preflight.engine import Evaluation, evaluate, reset_runtime, run_program
 from preflight.model import SECRET_SIG, UNKNOWN
 
 CERT = "aws:acm/certificate:Certificate"
@@ -211,20 +211,35 @@ def test_edge_record_is_a_proxied_cname_to_the_alb(edge_ev: tuple[str, Evaluatio
     # Live only once the zone's TLS settings are strict and Cloudflare adds the origin header and filters.
     rulesets = {r.urn for r in ev.of_type(RULESET) if r.inputs["phase"] != "http_request_firewall_managed"}
     settings = {r.urn for r in ev.of_type(ZONE_SETTING)}
-    assert len(settings) == 4 and settings | rulesets <= set(record.dependencies)
+    assert len(settings) == 3 and settings | rulesets <= set(record.dependencies)
 
 
 def test_edge_zone_settings(edge_ev: tuple[str, Evaluation]) -> None:
     _, ev = edge_ev
     settings = {r.inputs["settingId"]: r.inputs["value"] for r in ev.of_type(ZONE_SETTING)}
-    assert settings == {"ssl": "strict", "always_use_https": "on", "min_tls_version": "1.2", "tls_1_3": "on"}
+    assert settings == {"always_use_https": "on", "min_tls_version": "1.2", "tls_1_3": "on"}
     assert all(r.inputs["zoneId"] == ZONE_ID for r in ev.of_type(ZONE_SETTING))
+
+
+def test_edge_strict_tls_for_the_api_host_alone(edge_ev: tuple[str, Evaluation]) -> None:
+    """Configuration Rules (http_config_settings, action set_config) override the zone's SSL mode for
+    matching requests only (Rules > Configuration Rules > Settings: SSL)."""
+    _, ev = edge_ev
+    (rule,) = _phase(ev, "http_config_settings").inputs["rules"]
+    assert rule["expression"] == f'(http.host eq "{HOST}")'
+    assert rule["action"] == "set_config" and rule["actionParameters"] == {"ssl": "strict"}
+    assert _phase(ev, "http_config_settings").urn in ev.one(RECORD).dependencies
 
 
 def test_edge_rulesets_are_zone_entrypoints(edge_ev: tuple[str, Evaluation]) -> None:
     plan, ev = edge_ev
     phases = sorted(r.inputs["phase"] for r in ev.of_type(RULESET))
-    expected = ["http_ratelimit", "http_request_firewall_custom", "http_request_late_transform"]
+    expected = [
+        "http_config_settings",
+        "http_ratelimit",
+        "http_request_firewall_custom",
+        "http_request_late_transform",
+    ]
     if plan != "free":
         expected.append("http_request_firewall_managed")
     assert phases == sorted(expected)
@@ -265,6 +280,8 @@ def test_edge_managed_waf_only_where_the_plan_allows(edge_ev: tuple[str, Evaluat
         ("execute", "4814384a9e5d4991b9815dcfc25d2f1f"),
     ]
     assert all(r["expression"] == f'(http.host eq "{HOST}")' for r in ruleset.inputs["rules"])
+    owasp = ruleset.inputs["rules"][1]["actionParameters"]["overrides"]
+    assert owasp == {"rules": [{"id": "6179ae15870a4bb7b2d480d4843b323c", "action": "block"}]}
 
 
 def test_edge_rate_limits_per_ip(edge_ev: tuple[str, Evaluation]) -> None:
@@ -308,6 +325,7 @@ def test_edge_attributes() -> None:
     edge = holder["edge"]
     assert edge.hostname == HOST and edge.managed_waf is True
     assert sorted(edge.ruleset_ids) == [
+        "http_config_settings",
         "http_ratelimit",
         "http_request_firewall_custom",
         "http_request_firewall_managed",
@@ -400,7 +418,9 @@ def test_stack_up_listener_uses_the_validated_certificate(staging_up: Evaluation
 
 def test_stack_zone_settings(stack: Evaluation) -> None:
     settings = {r.inputs["settingId"]: r.inputs["value"] for r in _edge_child(stack, ZONE_SETTING)}
-    assert settings == {"ssl": "strict", "always_use_https": "on", "min_tls_version": "1.2", "tls_1_3": "on"}
+    assert settings == {"always_use_https": "on", "min_tls_version": "1.2", "tls_1_3": "on"}
+    (rule,) = _phase(stack, "http_config_settings").inputs["rules"]
+    assert rule["actionParameters"] == {"ssl": "strict"} and HOSTNAMES[stack.stack] in rule["expression"]
 
 
 def test_stack_waf_custom_rules_block_exploit_paths(stack: Evaluation) -> None:
@@ -418,7 +438,20 @@ def test_stack_managed_waf_for_production_pro_only(production: Evaluation, stagi
         "efb7b8c949ac4650a09736fc376e9aee",
         "4814384a9e5d4991b9815dcfc25d2f1f",
     ]
+    # OWASP's anomaly-score rule only logs in production by default (edge.owaspAction).
+    owasp = managed.inputs["rules"][1]["actionParameters"]["overrides"]["rules"]
+    assert owasp == [{"id": "6179ae15870a4bb7b2d480d4843b323c", "action": "log"}]
     assert [r for r in staging.of_type(RULESET) if r.inputs["phase"] == "http_request_firewall_managed"] == []
+
+
+def test_stack_owasp_action_is_a_config_choice() -> None:
+    edge = {"plan": "pro", "apiSubdomain": "api", "owaspAction": "block"}
+    ev = evaluate("production", overrides={"saas-backend:edge": edge})
+    assert ev.error is None, ev.error
+    (owasp,) = _phase(ev, "http_request_firewall_managed").inputs["rules"][1]["actionParameters"][
+        "overrides"
+    ]["rules"]
+    assert owasp["action"] == "block"
 
 
 def test_stack_rate_limits_from_seed_000(production: Evaluation, staging: Evaluation) -> None:

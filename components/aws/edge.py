@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -236,13 +236,21 @@ MANAGED_WAF_PLANS = frozenset({"pro", "business", "enterprise"})
 # The WAF attack score class (cf.waf.score.class) needs business or above (and attack score detection).
 ATTACK_SCORE_PLANS = frozenset({"business", "enterprise"})
 
-# Zone settings (one cloudflare.ZoneSetting each in provider v6): setting id -> value.
+# OWASP's last rule ("949110: Inbound Anomaly Score Exceeded") decides what a high anomaly score does; its
+# action is the one override the stacks set (WAF > OWASP Core Ruleset > Configure via API).
+OWASP_ANOMALY_RULE_ID = "6179ae15870a4bb7b2d480d4843b323c"
+OwaspAction = Literal["log", "block"]
+
+# Zone settings (one cloudflare.ZoneSetting each in provider v6): setting id -> value. They apply to every
+# hostname of the zone; SSL strict is set for the API host alone by a configuration rule
+# (docs/decisions/edge-zone-ownership.md).
 ZONE_SETTINGS: dict[str, str] = {
-    "ssl": "strict",  # Full (strict): Cloudflare -> ALB over TLS with a valid certificate
     "always_use_https": "on",
     "min_tls_version": "1.2",
     "tls_1_3": "on",
 }
+# Configuration rule for the API host: Full (strict), Cloudflare -> origin over TLS with a valid certificate.
+API_HOST_SSL = "strict"
 
 # Paths the API never serves and scanners always probe; matched case-insensitively anywhere in the path.
 EXPLOIT_PATHS: tuple[str, ...] = (
@@ -343,6 +351,8 @@ class EdgeArgs:
     # The header the ALB requires (EdgeOrigin.origin_header_name / origin_secret).
     origin_header_name: str
     origin_secret: pulumi.Input[str]
+    # What the OWASP Core Ruleset does on a high anomaly score (cfg.edge.owaspAction, per environment).
+    owasp_action: OwaspAction = "block"
 
 
 class Edge(pulumi.ComponentResource):
@@ -361,6 +371,7 @@ class Edge(pulumi.ComponentResource):
         self.managed_waf = args.plan in MANAGED_WAF_PLANS
         self.ruleset_ids: dict[str, pulumi.Output[str]] = {}
         settings = self._zone_settings(name, args)
+        api_tls = self._ruleset(name, "api-config", args, _api_config_ruleset(args))
         origin_header = self._ruleset(name, "origin-header", args, _origin_header_ruleset(args))
         custom = self._ruleset(name, "waf-custom", args, _waf_custom_ruleset(args))
         if self.managed_waf:
@@ -368,7 +379,7 @@ class Edge(pulumi.ComponentResource):
         ratelimit = self._ruleset(name, "rate-limit", args, _rate_limit_ruleset(args))
         # The proxied record goes live last: after strict TLS to the origin, the origin header and filters.
         self.record_id = self._api_record(
-            name, args, depends_on=[*settings, origin_header, custom, ratelimit]
+            name, args, depends_on=[*settings, api_tls, origin_header, custom, ratelimit]
         )
         self.register_outputs(
             {
@@ -471,6 +482,25 @@ def _origin_header_ruleset(args: EdgeArgs) -> dict[str, Any]:
     }
 
 
+def _api_config_ruleset(args: EdgeArgs) -> dict[str, Any]:
+    """SSL Full (strict) for the API host only: other hosts of the zone keep their own SSL mode."""
+    host = args.hostname
+    return {
+        "phase": "http_config_settings",
+        "name": f"{args.deployment.prefix} API host configuration",
+        "description": f"SSL {API_HOST_SSL} to the origin for {host}",
+        "rules": [
+            {
+                "ref": "api_ssl_strict",
+                "description": f"SSL Full (strict) for {host}: the ALB has a valid ACM certificate",
+                "expression": host_expression(host),
+                "action": "set_config",
+                "action_parameters": {"ssl": API_HOST_SSL},
+            }
+        ],
+    }
+
+
 def _waf_custom_ruleset(args: EdgeArgs) -> dict[str, Any]:
     host = args.hostname
     return {
@@ -510,10 +540,13 @@ def _waf_managed_ruleset(args: EdgeArgs) -> dict[str, Any]:
             },
             {
                 "ref": "execute_owasp_core",
-                "description": "Cloudflare OWASP Core Ruleset",
+                "description": f"Cloudflare OWASP Core Ruleset, high anomaly score: {args.owasp_action}",
                 "expression": host_expression(host),
                 "action": "execute",
-                "action_parameters": {"id": OWASP_CORE_RULESET_ID},
+                "action_parameters": {
+                    "id": OWASP_CORE_RULESET_ID,
+                    "overrides": {"rules": [{"id": OWASP_ANOMALY_RULE_ID, "action": args.owasp_action}]},
+                },
             },
         ],
     }

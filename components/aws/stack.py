@@ -253,6 +253,8 @@ def _edge(
             rate_limits=rate_limits,
             origin_header_name=origin.origin_header_name,
             origin_secret=origin.origin_secret,
+            # Day one in production only logs OWASP anomalies (false positives on a JSON API); staging blocks.
+            owasp_action=cfg.edge.owasp_action or ("log" if cfg.is_production else "block"),
         ),
     )
 
