@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pytest
 
 import preflight.__main__ as cli
-from preflight import cost, deploytime, diagram, report
+from preflight import cost, diagram, report
 from preflight.__main__ import main
 from preflight.engine import Evaluation, run_program
-from preflight.model import RecordedResource
 
 HOURS = 730
 
@@ -240,59 +238,6 @@ def test_every_price_names_region_source_date_and_confidence() -> None:
 def test_schedule_runs_per_month(expression: str, runs: float | None) -> None:
     result = cost._runs_per_month(expression, 730)
     assert result == (pytest.approx(runs) if runs is not None else None)
-
-
-# --- deploy time -------------------------------------------------------------------------------------------
-
-
-def _chain_program() -> None:
-    class Data(pulumi.ComponentResource):
-        def __init__(self, name: str) -> None:
-            super().__init__("saas:test:Data", name)
-            sg = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id="vpc-1", opts=pulumi.ResourceOptions(parent=self))
-            aws.rds.Instance(
-                f"{name}-db",
-                engine="postgres",
-                instance_class="db.t4g.micro",
-                allocated_storage=20,
-                multi_az=True,
-                vpc_security_group_ids=[sg.id],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.register_outputs({})
-
-    data = Data("data")
-    lb = aws.lb.LoadBalancer("alb")
-    # depends_on the component: waits for the database although no input needs it
-    aws.ecs.Service("api", cluster="c", desired_count=1, opts=pulumi.ResourceOptions(depends_on=[data, lb]))
-
-
-def test_deploy_time_critical_path_through_components_and_unavoidable_chain() -> None:
-    result = deploytime.estimate(run_program(_chain_program, preview=True).resources)
-    assert [s.resource.name for s in result.chain] == ["data-sg", "data-db", "api"]
-    assert result.total_seconds == 5 + 900 + 180  # SG, Multi-AZ RDS, ECS service steady state
-    # without the explicit depends_on the service only waits for nothing; the chain is SG -> RDS
-    assert [s.resource.name for s in result.unavoidable_chain] == ["data-sg", "data-db"]
-    assert result.unavoidable_seconds == 905
-    assert result.ratio == pytest.approx(1085 / 905)
-    text = "\n".join(deploytime.deploytime_lines(result))
-    assert "estimated fresh deploy: 18m05s (critical path, 3 resources)" in text
-    assert "ratio 1.20" in text
-
-
-def test_deploy_time_rules_and_unlisted_types() -> None:
-    times = deploytime.load_create_times()
-
-    def rr(type_: str, **inputs: object) -> RecordedResource:
-        return RecordedResource(
-            urn=f"urn:{type_}", type=type_, name="x", custom=True, parent=None, inputs=inputs
-        )
-
-    assert times.seconds(rr("aws:rds/instance:Instance", multiAz=True)) == (900.0, True)
-    assert times.seconds(rr("aws:rds/instance:Instance", multiAz=False)) == (600.0, True)
-    assert times.seconds(rr("aws:dynamodb/table:Table")) == (times.default_seconds, False)
-    result = deploytime.estimate([rr("aws:dynamodb/table:Table")])
-    assert result.unlisted_types == ["aws:dynamodb/table:Table"]
 
 
 # --- markdown and CLI --------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ logs key, ``log_kms_key_arn``), a task role of their own
 (family ``<prefix>-<role>``, awsvpc, Fargate, ARM64 when the image is linux/arm64) whose
 ``containerDefinitions`` is a literal JSON string (known at preview: image ref, environment, secret ARNs,
 log options are all plain values), and a service in the private subnets without public IPs, with the
-deployment circuit breaker rolling back a failed deployment.
+deployment circuit breaker rolling back a failed deployment; the provider waits for each service's steady
+state, so `pulumi up` returns only once the new tasks run.
 
 Secrets and deploy order: the task definitions name their secrets by literal ARN (known at preview), which
 gives the engine no edge from a service to the secret *values*. ECS resolves ``secrets`` when a task starts
@@ -247,6 +248,9 @@ class AppService(pulumi.ComponentResource):
             deployment_maximum_percent=maximum_percent,
             deployment_minimum_healthy_percent=minimum_healthy_percent,
             deployment_circuit_breaker={"enable": True, "rollback": True},
+            # `pulumi up` returns once every task runs (one deployment, running == desired), so a deploy
+            # that succeeded means the API, worker and scheduler run (docs/decisions/deploy-time.md).
+            wait_for_steady_state=True,
             capacity_provider_strategies=[{"capacity_provider": capacity_provider, "weight": 1, "base": 0}],
             network_configuration={
                 "subnets": list(args.subnet_ids),
