@@ -9,7 +9,6 @@ Monitoring to the account's shared ``RDSOSMetrics`` log group, which RDS owns (o
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from ..common import Deployment, assume_role_policy, child, require
 from ..config import LOG_RETENTION_DAYS, PostgresConfig
 from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
-from .secrets import named_secret
+from .secrets import connection_secret, json_key_references
 
 COMPONENT = "Postgres"
 PORT = specs.POSTGRES_PORT
@@ -354,37 +353,29 @@ class Postgres(pulumi.ComponentResource):
     ) -> None:
         """The ``DATABASE`` JSON secret and its version (the connection details, password included)."""
         d, cfg = self._deployment, args.config
-        secret = named_secret(
-            f"{name}-secret",
+        username, dbname, identifier = cfg.username, cfg.database_name, self.instance_identifier
+        fields = pulumi.Output.all(password.result, instance.address).apply(
+            lambda values: {
+                "username": username,
+                "password": values[0],
+                "host": values[1],
+                "port": PORT,
+                "dbname": dbname,
+                "engine": "postgres",
+                "dbInstanceIdentifier": identifier,
+                "url": database_url(username, values[0], values[1], dbname),
+            }
+        )
+        secret, version = connection_secret(
+            name,
             d,
             SECRET_KEY,
             args.secrets_kms_key_arn,
             f"PostgreSQL connection of {d.prefix} (JSON: username, password, host, port, dbname, url)",
+            fields,
             self,
         )
         self.secret_arn = secret.arn
-        username, dbname, identifier = cfg.username, cfg.database_name, self.instance_identifier
-        secret_json = pulumi.Output.all(password.result, instance.address).apply(
-            lambda values: json.dumps(
-                {
-                    "username": username,
-                    "password": values[0],
-                    "host": values[1],
-                    "port": PORT,
-                    "dbname": dbname,
-                    "engine": "postgres",
-                    "dbInstanceIdentifier": identifier,
-                    "url": database_url(username, values[0], values[1], dbname),
-                },
-                sort_keys=True,
-            )
-        )
-        version = aws.secretsmanager.SecretVersion(
-            f"{name}-secret-version",
-            secret_id=secret.id,
-            secret_string=pulumi.Output.secret(secret_json),
-            opts=child(self),
-        )
         # Known once the instance is up and its connection is stored: what the app services wait for (their
         # `triggers`), and what changes when the password or the address does (the tasks must restart).
         self.secret_version_id = version.version_id
@@ -392,10 +383,7 @@ class Postgres(pulumi.ComponentResource):
     def _task_interface(self, cfg: PostgresConfig) -> None:
         """What the app's tasks get: single keys of the secret (``ecs_secrets``) and plain env values."""
         d = self._deployment
-        self.ecs_secrets = [
-            {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
-            for env_name, json_key in ECS_SECRETS.items()
-        ]
+        self.ecs_secrets = json_key_references(d, SECRET_KEY, ECS_SECRETS)
         self.env = {
             "DATABASE_PORT": str(PORT),
             "DATABASE_NAME": cfg.database_name,

@@ -7,7 +7,6 @@ connection live in the JSON secret ``<app>/<environment>/REDIS``; tasks read sin
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from ..config import LOG_RETENTION_DAYS, RedisConfig
 from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
 from .replacement import replacement_digest
-from .secrets import named_secret
+from .secrets import connection_secret, json_key_references
 
 COMPONENT = "Redis"
 PORT = specs.REDIS_PORT
@@ -296,41 +295,30 @@ class Redis(pulumi.ComponentResource):
     ) -> None:
         """The ``REDIS`` JSON secret and its version (token and endpoint)."""
         d = self._deployment
-        secret = named_secret(
-            f"{name}-secret",
+        fields = pulumi.Output.all(token.result, group.primary_endpoint_address).apply(
+            lambda values: {
+                "authToken": values[0],
+                "host": values[1],
+                "port": PORT,
+                "url": redis_url(values[0], values[1]),
+            }
+        )
+        secret, version = connection_secret(
+            name,
             d,
             SECRET_KEY,
             args.secrets_kms_key_arn,
             f"Redis connection of {d.prefix} (JSON: authToken, host, port, url)",
+            fields,
             self,
         )
         self.secret_arn = secret.arn
-        secret_json = pulumi.Output.all(token.result, group.primary_endpoint_address).apply(
-            lambda values: json.dumps(
-                {
-                    "authToken": values[0],
-                    "host": values[1],
-                    "port": PORT,
-                    "url": redis_url(values[0], values[1]),
-                },
-                sort_keys=True,
-            )
-        )
-        version = aws.secretsmanager.SecretVersion(
-            f"{name}-secret-version",
-            secret_id=secret.id,
-            secret_string=pulumi.Output.secret(secret_json),
-            opts=child(self),
-        )
         # Known once the group is up and its connection is stored: the app services wait for it (`triggers`).
         self.secret_version_id = version.version_id
 
     def _task_interface(self) -> None:
         """What the app's tasks get: single keys of the secret (``ecs_secrets``) and plain env values."""
         d = self._deployment
-        self.ecs_secrets = [
-            {"name": env_name, "valueFrom": d.secret_arn(SECRET_KEY, json_key)}
-            for env_name, json_key in ECS_SECRETS.items()
-        ]
+        self.ecs_secrets = json_key_references(d, SECRET_KEY, ECS_SECRETS)
         self.env = {"REDIS_PORT": str(PORT), "REDIS_TLS": "true"}
         self.secret_arn_patterns = [d.secret_arn_pattern(SECRET_KEY)]

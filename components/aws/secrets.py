@@ -7,9 +7,11 @@ band (docs/decisions/secret-placeholders.md). Tasks read them through ``ecs_secr
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -54,6 +56,37 @@ def named_secret(
         tags=deployment.tags(),
         opts=child(parent),
     )
+
+
+def connection_secret(
+    name: str,
+    deployment: Deployment,
+    key: str,
+    kms_key_id: pulumi.Input[str],
+    description: str,
+    fields: pulumi.Output[dict[str, Any]],
+    parent: pulumi.Resource,
+) -> tuple[aws.secretsmanager.Secret, aws.secretsmanager.SecretVersion]:
+    """A data store's JSON connection secret (``<name>-secret``) and the version holding ``fields``
+    (``<name>-secret-version``, a Pulumi secret)."""
+    secret = named_secret(f"{name}-secret", deployment, key, kms_key_id, description, parent)
+    version = aws.secretsmanager.SecretVersion(
+        f"{name}-secret-version",
+        secret_id=secret.id,
+        secret_string=pulumi.Output.secret(fields.apply(lambda f: json.dumps(f, sort_keys=True))),
+        opts=child(parent),
+    )
+    return secret, version
+
+
+def json_key_references(
+    deployment: Deployment, key: str, json_keys: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """ECS ``secrets`` entries: environment variable -> one key of the JSON secret ``key``."""
+    return [
+        {"name": env_name, "valueFrom": deployment.secret_arn(key, json_key)}
+        for env_name, json_key in json_keys.items()
+    ]
 
 
 def fill_command(deployment: Deployment, key: str) -> str:
