@@ -1,18 +1,11 @@
-"""Alerting: an encrypted SNS topic (+ optional email subscription) and the stack's CloudWatch alarms.
+"""Alerting: an encrypted SNS topic (+ optional email subscription) and the stack's CloudWatch alarms (load
+balancer 5xx rate and unhealthy targets, API CPU, RDS CPU and storage, Redis memory, the singleton scheduler),
+each notifying the topic on ALARM and OK.
 
-Alarms (every one notifies the topic on ALARM and OK):
-- ALB 5xx rate: (HTTPCode_ELB_5XX_Count + HTTPCode_Target_5XX_Count) / RequestCount > 5 % over 5 minutes
-- unhealthy API targets: UnHealthyHostCount > 0 for 5 minutes
-- API CPU > 85 % for 10 minutes
-- RDS CPU > 80 % for 15 minutes, RDS free storage < 2 GiB
-- Redis DatabaseMemoryUsagePercentage > 80 % (per node)
-- scheduler without a RUNNING task for 5 minutes (AWS/ECS CPUUtilization absent), missing data breaching
-
-The topic is encrypted with a customer-managed KMS key: CloudWatch alarms cannot publish to a topic
-encrypted with the AWS-managed ``alias/aws/sns`` key (its key policy does not admit CloudWatch); EventBridge
-gets its own key statement (docs/decisions/alerts-topic-key.md). The 5xx-rate alarm reads three metrics,
-billed as three alarm metrics: the ALB's own 5xx (502/503/504 when no target answers) cannot be dropped
-without losing the outage it exists for.
+The topic's key is a customer key: the AWS-managed ``alias/aws/sns`` key's policy cannot admit CloudWatch,
+and EventBridge needs its own key statement (docs/decisions/alerts-topic-key.md). The 5xx-rate alarm reads
+three metrics (billed as three alarm metrics): without the ALB's own 5xx (502/503/504 when no target
+answers) it would miss the outage it exists for.
 """
 
 from __future__ import annotations
