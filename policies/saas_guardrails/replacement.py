@@ -9,7 +9,8 @@ sets its name *and* sets a property that forces replacement must do one of:
 - carry a suffix that is the digest of its replace-forcing inputs (:func:`replacement_digest`), so any
   change of them is also a change of name (for types without ``namePrefix``);
 - set ``deleteBeforeReplace``;
-- be ``protect``-ed: the engine refuses to replace a protected resource before it changes anything;
+- be ``protect``-ed: "any deployment that would delete it (including a replacement) fails with an error
+  instead" (Pulumi docs, "Protecting against undesired changes"); the engine refuses it while planning;
 - list the replace-forcing properties it sets in ``ignoreChanges``: the program never asks for the change.
 """
 
