@@ -47,7 +47,7 @@ class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     app_security_group_id: pulumi.Input[str]
-    # Edge origin (components/aws/edge.py): the validated certificate, Cloudflare's ranges, the origin header.
+    # Edge origin (components/aws/edge/): the validated certificate, Cloudflare's ranges, the origin header.
     certificate_arn: pulumi.Input[str]
     cloudflare_ipv4: Sequence[str]
     cloudflare_ipv6: Sequence[str]

@@ -1,0 +1,52 @@
+"""The stack's Cloudflare zone, looked up and checked before any resource exists."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import cast
+
+import pulumi_cloudflare as cloudflare
+
+
+@dataclass(frozen=True)
+class CloudflareZone:
+    """The zone as Cloudflare answers the getZone invoke: id, name, plan (legacy id) and status."""
+
+    id: str
+    name: str
+    plan: str
+    status: str
+
+
+def verified_zone(domain: str, plan: str, zone_id: str | None = None) -> CloudflareZone:
+    """The stack's zone (an invoke, so known at preview), checked before any resource exists.
+
+    A zone that is not active would leave ACM validation waiting (up to 75 minutes); a plan other than the
+    configured one fails at apply (rulesets, periods) instead of here. Either stops with one line.
+    """
+    if zone_id is not None:
+        found = cloudflare.get_zone(zone_id=zone_id)
+    else:
+        found = cloudflare.get_zone(filter={"match": "all", "name": domain})
+    with warnings.catch_warnings():
+        # The provider warns on every read of `plan` that changing a plan goes through subscriptions.
+        warnings.simplefilter("ignore", UserWarning)
+        plan_seen = cast(str, found.plan.legacy_id if found.plan else "")
+    zone = CloudflareZone(
+        id=found.id or found.zone_id or "", name=found.name or "", plan=plan_seen, status=found.status or ""
+    )
+    shown = f"Cloudflare zone {zone.name or domain} ({zone.id or 'not found'})"
+    if not zone.id or zone.name != domain:
+        raise ValueError(f"saas-backend:domain is {domain!r}; {shown} is not that zone: check edge.zoneId")
+    if zone.status != "active":
+        raise ValueError(
+            f"{shown} is {zone.status or 'of unknown status'}, expected active: finish adding the zone "
+            "(name servers) before the first up; ACM validation would wait for it"
+        )
+    if zone.plan != plan:
+        raise ValueError(
+            f"saas-backend:edge.plan is {plan!r}; {shown} is on the {zone.plan or 'unknown'} plan, expected "
+            f"{plan}: set edge.plan to {zone.plan!r} or change the zone's plan"
+        )
+    return zone
