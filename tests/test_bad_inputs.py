@@ -546,3 +546,17 @@ def test_the_table_is_large_and_mostly_answered() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
     assert set(KNOWN_GAPS) <= {c.id for c in CASES}
     assert len(KNOWN_GAPS) <= 0.05 * len(CASES)
+
+
+def test_the_app_name_limit_is_the_one_the_program_needs() -> None:
+    """End to end: at the derived limit the whole program runs; one character more stops at config with
+    no resource registered (the limit comes from the longest physical name, not a guess)."""
+    from preflight.engine import evaluate
+
+    longest = "escalating-reminders-servi"  # 26 characters: staging's limit (ElastiCache id, 40)
+    fits = evaluate("staging", preview=True, overrides={f"{P}:appName": longest})
+    assert fits.error is None
+    one_more = evaluate("staging", preview=True, overrides={f"{P}:appName": longest + "c"})
+    assert one_more.error is not None
+    assert "in staging it may have at most 26 characters" in one_more.error
+    assert one_more.resources == []

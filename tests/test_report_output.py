@@ -114,3 +114,12 @@ def test_preflight_runs_from_any_directory(tmp_path: Path) -> None:
         proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 2, proc.stderr
         assert "no stack file Pulumi.nope.yaml; stacks here: dev, production, staging" in proc.stderr
+
+
+def test_readme_diagram_is_what_preflight_draws() -> None:
+    from scripts import readme_diagram
+
+    shown = readme_diagram.current((REPO / "README.md").read_text())
+    assert shown == readme_diagram.block(stack_evaluation("production", True)), (
+        "README diagram is stale: uv run python -m scripts.readme_diagram --write"
+    )
