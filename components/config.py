@@ -1,10 +1,12 @@
 """The stack's typed configuration: one object, read once, validated before any resource exists.
 
 Every key lives under the project namespace (``saas-backend:<key>``) except the AWS region, which is the
-provider's own ``aws:region`` key. A bad value raises :class:`ConfigError` whose message is ONE line
-naming the full key, the value and what is allowed, e.g.::
+provider's own ``aws:region`` key. Bad values raise :class:`ConfigError`: ONE line per mistake naming the
+full key, the value and what is allowed, every mistake of the run, most explanatory first, e.g.::
 
     saas-backend:scheduler.replicas is 2; the scheduler is a singleton and must be 1
+
+Ordering and derived limits: docs/decisions/config-errors.md.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def check_config(stack: str) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m preflight",
         description="Evaluate the Pulumi program for a stack offline (mock runtime) and report.",
@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the policy pack (it runs by default, as its own process over gRPC, like the CLI does)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     status = check_config(args.stack)
     if status:
         return status
@@ -119,6 +123,9 @@ def _run(args: argparse.Namespace, launched: verdicts.LaunchedPack | None) -> in
         print(line, file=out)
     print("\n## Outputs", file=out)
     for line in report.outputs_lines(evaluation):
+        print(line, file=out)
+    print("\n## Edge rules (as Cloudflare enforces them)", file=out)
+    for line in report.edge_rule_lines(evaluation):
         print(line, file=out)
     sections = report.analysis_sections(
         evaluation, report.cloudflare_plan(args.stack), report.aws_region(args.stack)
