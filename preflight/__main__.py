@@ -156,6 +156,7 @@ def _exit(status: int) -> None:
 
 def entry() -> None:
     """``python -m preflight`` and the ``preflight`` console script."""
+    gc.disable()  # the console script imports this module as a library: no collector from here on either
     try:
         code = main()
     except BrokenPipeError:  # e.g. `| head`: the reader is gone, and with it the rest of the output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import yaml
 from preflight import diagram, report, terraform
 from preflight.engine import Evaluation
 from tests.conftest import REPO, stack_evaluation
+from tests.early import POOL, starts_early
 
 STACKS = ("staging", "production", "dev")
 
@@ -29,17 +31,21 @@ def _cli_run(stack: str, out: Path, seed: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def second_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
-    """Markdown and plan of every stack from a second run, in other processes (started together)."""
-    out = tmp_path_factory.mktemp("second")
+@starts_early
+def second_runs(out: Path) -> Future[dict[str, tuple[str, str]]]:
+    """Markdown and plan of every stack from a second run, in other processes: started with the session,
+    they run on the other core while the rest of the suite does."""
     runs = {stack: _cli_run(stack, out, str(n + 7)) for n, stack in enumerate(STACKS)}
-    results = {}
-    for stack, proc in runs.items():
-        markdown, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, stack
-        results[stack] = (markdown, (out / f"{stack}.tfplan.json").read_text())
-    return results
+
+    def collect() -> dict[str, tuple[str, str]]:
+        results = {}
+        for stack, proc in runs.items():
+            markdown, _ = proc.communicate(timeout=300)
+            assert proc.returncode == 0, stack
+            results[stack] = (markdown, (out / f"{stack}.tfplan.json").read_text())
+        return results
+
+    return POOL.submit(collect)
 
 
 @pytest.mark.parametrize("stack", STACKS)
