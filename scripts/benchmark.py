@@ -49,10 +49,16 @@ class Row:
 
 
 def _seconds(args: Sequence[str]) -> float:
-    """Wall time of ``python <args>`` in a fresh subprocess (output discarded)."""
+    """Wall time of ``python <args>`` in a fresh subprocess (output kept only to report a failure)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    done = subprocess.run(
+        [sys.executable, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        command = " ".join(args)
+        raise SystemExit(f"benchmark: python {command} exited {done.returncode}:\n{done.stderr.decode()}")
+    return seconds
 
 
 def speed_row(runs: int) -> Row:
