@@ -1,13 +1,7 @@
 """Application load balancer in front of the API, reachable only from Cloudflare.
 
-- Security group: 443 and 80 admitted only from Cloudflare's published ranges (one ingress rule per CIDR,
-  literal), egress only to the app tasks' security group on the container port; the app SG gets the
-  matching ingress from the ALB SG on that port only.
-- HTTPS listener with the edge's validated certificate and a TLS 1.2+ policy. Its default action answers
-  403; a listener rule forwards to the API target group only when the origin secret header is present
-  (requests that bypass Cloudflare never reach the app). HTTP only redirects to HTTPS (301).
-- Invalid header fields dropped, deletion protection in production, access logs to an S3 bucket (SSE-S3,
-  versioned, public access blocked, TLS-only, BucketOwnerEnforced, logs expire after 90 days).
+Port 443/80 only from Cloudflare's published ranges; HTTPS answers 403 unless the request carries the edge's
+origin secret header (a request that bypasses Cloudflare never reaches the app); HTTP only redirects.
 """
 
 from __future__ import annotations
