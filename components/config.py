@@ -62,6 +62,10 @@ FARGATE_SIZES: dict[int, range] = {
     2048: range(4096, 16384 + 1, 1024),
     4096: range(8192, 30720 + 1, 1024),
 }
+# Outbound ports the app security group always admits: HTTPS anywhere, PostgreSQL and Redis in the VPC.
+ALWAYS_OPEN_EGRESS = (443, 5432, 6379)
+# Ports an SMTP client may use from a task: submission (STARTTLS) and implicit TLS. AWS throttles port 25.
+SMTP_PORTS = (465, 587)
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
 
@@ -76,6 +80,8 @@ _CACHE_NODE_RE = re.compile(r"^cache\.(t3|t4g|m5|m6g|m7g|r5|r6g|r7g)\.(micro|sma
 _IMAGE_REF_RE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)+$")
 _ECR_IMAGE_RE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+_DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
+_ROUTE_PREFIX_RE = re.compile(r"^(/[a-z0-9][a-z0-9._-]*)*$")
 
 
 def looks_secret(name: str) -> bool:
@@ -126,16 +132,18 @@ Port = Annotated[int, AfterValidator(_check_positive_port)]
 
 
 class ImageSource(_Section):
-    """Either a prebuilt image reference or a Docker build context (built and pushed to ECR)."""
+    """Either a prebuilt image pinned by digest or a Docker build context (built and pushed to ECR)."""
 
     image: str | None = None
-    """A pinned image reference (tag other than latest, or a digest)."""
+    """A prebuilt image pinned by digest (repo@sha256:... or repo:1.2.3@sha256:...)."""
     context: str | None = None
-    """A Docker build context (relative to the project), built and pushed to a per-stack ECR repository."""
-    dockerfile: str = "Dockerfile"
-    """Dockerfile inside the context."""
+    """A Docker build context relative to the project (the app checkout `app`), built and pushed to ECR."""
+    dockerfile: str | None = None
+    """Dockerfile, relative to the project (default: Dockerfile inside the context)."""
     platform: Literal["linux/arm64", "linux/amd64"] = "linux/arm64"
     """Target platform; linux/arm64 runs on Graviton Fargate."""
+    multi_arch: bool = False
+    """The image is a multi-arch index (manifest list): only then may roles on two platforms share it."""
 
     @field_validator("image")
     @classmethod
@@ -143,11 +151,11 @@ class ImageSource(_Section):
         if v is None:
             return v
         if not _IMAGE_REF_RE.match(v):
-            raise ValueError("must be an image reference such as ghcr.io/org/app:1.2.3")
-        last = v.rsplit("/", 1)[-1]
-        if "@sha256:" not in v and (":" not in last or last.endswith(":latest")):
+            raise ValueError("must be an image reference such as ghcr.io/org/app@sha256:<64 hex>")
+        if not _DIGEST_RE.search(v):
             raise ValueError(
-                "must be pinned to a tag other than latest or to a digest (repo:1.2.3 or repo@sha256:...)"
+                "must be pinned by digest (repo@sha256:<64 hex>, optionally repo:1.2.3@sha256:...): "
+                "a tag can be moved to other bytes"
             )
         return v
 
@@ -162,11 +170,23 @@ class ImageSource(_Section):
     def _one_of(self) -> ImageSource:
         if (self.image is None) == (self.context is None):
             raise ValueError(
-                "give exactly one of image (a pinned reference) or context (a Docker build context)"
+                "give exactly one of image (pinned by digest) or context (a Docker build context)"
             )
-        if self.context is not None and not (PROJECT_DIR / self.context / self.dockerfile).is_file():
-            raise _KeyedError("dockerfile", self.dockerfile, f"no such file in the context {self.context}")
+        if self.image is not None and self.dockerfile is not None:
+            raise _KeyedError("dockerfile", self.dockerfile, "only a build context has a Dockerfile")
+        if self.context is not None and not (PROJECT_DIR / self.dockerfile_path).is_file():
+            raise _KeyedError(
+                "dockerfile",
+                self.dockerfile_path,
+                "no such file (relative to the project; the default is <context>/Dockerfile)",
+            )
         return self
+
+    @property
+    def dockerfile_path(self) -> str:
+        """The Dockerfile relative to the project (``<context>/Dockerfile`` unless ``dockerfile`` says)."""
+        assert self.context is not None, "only a build context has a Dockerfile"
+        return self.dockerfile or f"{self.context.rstrip('/')}/Dockerfile"
 
 
 class TaskSize(_Section):
@@ -395,6 +415,18 @@ class PostgresConfig(_Section):
         return int(self.engine_version.split(".")[0])
 
 
+MaxmemoryPolicy = Literal[
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+]
+
+
 class RedisConfig(_Section):
     engine_version: str = "7.1"
     """Redis engine version (7.x)."""
@@ -402,6 +434,8 @@ class RedisConfig(_Section):
     """ElastiCache node type (production runs two: primary + replica)."""
     snapshot_retention_days: int = Field(default=1, ge=0, le=35)
     """Days of automatic snapshots to keep."""
+    maxmemory_policy: MaxmemoryPolicy = "noeviction"
+    """What Redis evicts when full; a BullMQ queue needs noeviction (docs.bullmq.io, Going to production)."""
 
     @field_validator("engine_version")
     @classmethod
@@ -496,6 +530,81 @@ class EdgeConfig(_Section):
         return v
 
 
+class RateLimitEnv(_Section):
+    """Names of the app's own rate-limit variables; the program fills them from the edge limits."""
+
+    window_ms: str
+    """Variable receiving edge.rateLimit.periodSeconds in milliseconds."""
+    max_requests: str
+    """Variable receiving edge.rateLimit.requests."""
+    auth_max_requests: str
+    """Variable receiving edge.authRateLimit.requests."""
+
+    @field_validator("window_ms", "max_requests", "auth_max_requests")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _ENV_NAME_RE.match(v):
+            raise ValueError("must be an environment variable name (A-Z, 0-9, _)")
+        return v
+
+
+class AppConfig(_Section):
+    """What the app expects of the platform, beyond its services (README "The app contract")."""
+
+    route_prefix: str = ""
+    """Global prefix of the app's routes (not the health check); the edge rate-limit paths lie under it."""
+    required_env: list[str] = Field(default_factory=list)
+    """Variables the app cannot run without: the program stops if a task would not receive one."""
+    egress_ports: list[Port] = Field(default_factory=list)
+    """Extra outbound TCP ports to anywhere (webhooks); env.SMTP_PORT is added when env.SMTP_HOST is set."""
+    queue: Literal["bullmq"] | None = None
+    """Job queue the app keeps in Redis; bullmq needs redis.maxmemoryPolicy noeviction."""
+    migrate_command: list[str] | None = None
+    """Run once in the API image, with its environment, before new API tasks serve (none: no migrations)."""
+    rate_limit_env: RateLimitEnv | None = None
+    """Names of the app's rate-limit variables (none: the app reads none, the edge alone limits)."""
+
+    @field_validator("route_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not _ROUTE_PREFIX_RE.match(v):
+            raise ValueError("must be empty or an absolute path without a trailing slash, such as /v1")
+        return v
+
+    @field_validator("required_env")
+    @classmethod
+    def _required(cls, v: list[str]) -> list[str]:
+        for n, name in enumerate(v):
+            if not _ENV_NAME_RE.match(name):
+                raise _KeyedError(f"[{n}]", name, "must be an environment variable name (A-Z, 0-9, _)")
+            if name in v[:n]:
+                raise _KeyedError(f"[{n}]", name, "names must be unique")
+        return v
+
+    @field_validator("egress_ports")
+    @classmethod
+    def _egress(cls, v: list[int]) -> list[int]:
+        for n, port in enumerate(v):
+            if port in ALWAYS_OPEN_EGRESS:
+                raise _KeyedError(f"[{n}]", port, f"{port} is always open to the app; list only extra ports")
+            if port == 25:
+                raise _KeyedError(f"[{n}]", port, "AWS throttles outbound port 25; use 587 or 465")
+            if port in v[:n]:
+                raise _KeyedError(f"[{n}]", port, "ports must be unique")
+        return v
+
+    @field_validator("migrate_command")
+    @classmethod
+    def _migrate(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (not v or any(not part for part in v)):
+            raise ValueError("must be a non-empty list of non-empty strings such as [npx, --no, prisma, ...]")
+        return v
+
+    def route(self, path: str) -> str:
+        """``path`` as the app serves it (under ``route_prefix``): ``/auth`` -> ``/v1/auth``."""
+        return f"{self.route_prefix}{path}"
+
+
 class AlertsConfig(_Section):
     email: str | None = None
     """Where alarm notifications are emailed (SNS subscription to confirm)."""
@@ -544,7 +653,9 @@ class StackConfig(_Section):
     env: dict[str, str] = Field(default_factory=dict)
     """Plain (non-secret) environment variables for every app task; secret-looking names are refused."""
     secret_names: list[str] = Field(default_factory=list)
-    """Third-party secrets: created holding an `unset:` placeholder, filled out of band, read by all tasks."""
+    """Third-party secrets the app reads: created holding an `unset:` placeholder, filled out of band."""
+    app: AppConfig = AppConfig()
+    """The app's contract: route prefix, required variables, extra egress, queue, migrations."""
     alerts: AlertsConfig = AlertsConfig()
     """Alarm notifications."""
 
@@ -650,6 +761,8 @@ class StackConfig(_Section):
             problems.append(
                 _KeyedError("env", sorted(clash), "a name cannot be both a plain env var and a secret")
             )
+        problems += [*_queue_problems(self), *_shared_image_problems(self), *_smtp_problems(self)]
+        problems += _edge_path_problems(self)
         _raise_all(problems)
         return self
 
@@ -750,6 +863,103 @@ class StackConfig(_Section):
     @property
     def tags(self) -> dict[str, str]:
         return {"environment": self.environment, "app": self.app_name, "managed-by": "pulumi"}
+
+    @property
+    def smtp_port(self) -> int | None:
+        """The SMTP port the app sends mail to (``env.SMTP_PORT``) when ``env.SMTP_HOST`` is set."""
+        if not self.env.get("SMTP_HOST"):
+            return None
+        return int(self.env["SMTP_PORT"])
+
+    @property
+    def egress_ports(self) -> tuple[int, ...]:
+        """Outbound TCP ports to anywhere beyond 443: ``app.egressPorts`` plus the SMTP port."""
+        ports = set(self.app.egress_ports)
+        if self.smtp_port is not None:
+            ports.add(self.smtp_port)
+        return tuple(sorted(ports))
+
+
+APP_ROLES = ("api", "worker", "scheduler")
+
+
+def _queue_problems(cfg: StackConfig) -> list[_KeyedError]:
+    # BullMQ, Going to production, "Max memory policy": noeviction "is the only setting that guarantees the
+    # correct behavior of the queues" (https://docs.bullmq.io/guide/going-to-production).
+    if cfg.app.queue == "bullmq" and cfg.redis.maxmemory_policy != "noeviction":
+        return [
+            _KeyedError(
+                "redis.maxmemoryPolicy",
+                cfg.redis.maxmemory_policy,
+                "app.queue is bullmq, which needs noeviction (an evicted job lock runs the job twice)",
+            )
+        ]
+    return []
+
+
+def _shared_image_problems(cfg: StackConfig) -> list[_KeyedError]:
+    """One prebuilt image on two CPU architectures must be a multi-arch index, declared as such."""
+    platforms: dict[str, set[str]] = {}
+    declared: dict[str, bool] = {}
+    for role in APP_ROLES:
+        source: ImageSource = getattr(cfg, role).source
+        if source.image is None:
+            continue
+        platforms.setdefault(source.image, set()).add(source.platform)
+        declared[source.image] = declared.get(source.image, True) and source.multi_arch
+    problems = []
+    for role in APP_ROLES:
+        source = getattr(cfg, role).source
+        if source.image is not None and len(platforms[source.image]) > 1 and not declared[source.image]:
+            problems.append(
+                _KeyedError(
+                    f"{role}.source.image",
+                    source.image,
+                    f"runs on {' and '.join(sorted(platforms[source.image]))}: one image has one CPU "
+                    "architecture unless it is a multi-arch index (multiArch: true on every role using it)",
+                )
+            )
+    return problems
+
+
+def _smtp_problems(cfg: StackConfig) -> list[_KeyedError]:
+    """With SMTP_HOST set, SMTP_PORT is a port the AWS tasks may reach (465/587; any port locally)."""
+    if not cfg.env.get("SMTP_HOST"):
+        return []
+    port = cfg.env.get("SMTP_PORT")
+    if cfg.platform == "docker":
+        if port is None or not port.isdigit() or not 1 <= int(port) <= 65535:
+            return [_KeyedError("env.SMTP_PORT", port, "with env.SMTP_HOST set the app needs a TCP port")]
+        return []
+    allowed = " or ".join(map(str, SMTP_PORTS))
+    if port is None or not port.isdigit() or int(port) not in SMTP_PORTS:
+        return [
+            _KeyedError(
+                "env.SMTP_PORT",
+                port,
+                f"with env.SMTP_HOST set the tasks send mail to {allowed} (AWS throttles port 25)",
+            )
+        ]
+    return []
+
+
+def _edge_path_problems(cfg: StackConfig) -> list[_KeyedError]:
+    """The Cloudflare rate-limit paths must lie under the app's route prefix (no edge on platform docker)."""
+    prefix = cfg.app.route_prefix
+    if not prefix or cfg.platform == "docker":
+        return []
+    problems = []
+    for key, limit in (("rateLimit", cfg.edge.rate_limit), ("authRateLimit", cfg.edge.auth_rate_limit)):
+        path = limit.path_prefix
+        if path is not None and path != prefix and not path.startswith(f"{prefix}/"):
+            problems.append(
+                _KeyedError(
+                    f"edge.{key}.pathPrefix",
+                    path,
+                    f"the app serves its routes under app.routePrefix {prefix}: use {prefix}{path}",
+                )
+            )
+    return problems
 
 
 class _KeyedError(ValueError):

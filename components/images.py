@@ -59,7 +59,19 @@ def image_tag(
     platform: str = "linux/arm64",
     build_args: Mapping[str, str] | None = None,
 ) -> str:
-    """The immutable image tag of a build: ``sha-`` + the first 12 hex digits of its content digest."""
+    """The immutable image tag of a build: ``sha-`` + the first 12 hex digits of its content digest.
+
+    ``dockerfile`` is relative to the context; one outside it (``../``) adds its own bytes to the digest.
+    """
     salt = [f"dockerfile={dockerfile}", f"platform={platform}"]
     salt += [f"arg:{k}={v}" for k, v in sorted((build_args or {}).items())]
+    if dockerfile_outside(context, dockerfile):
+        content = (Path(context) / dockerfile).read_bytes()
+        salt.append(f"dockerfile-sha256={hashlib.sha256(content).hexdigest()}")
     return f"sha-{context_digest(context, salt=salt)[:12]}"
+
+
+def dockerfile_outside(context: str | os.PathLike[str], dockerfile: str) -> bool:
+    """Whether ``dockerfile`` (relative to ``context``) lies outside the context directory."""
+    root = Path(os.path.normpath(context))
+    return not Path(os.path.normpath(root / dockerfile)).is_relative_to(root)

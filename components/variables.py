@@ -7,15 +7,14 @@ one of these names, and the components that set them read the same lists.
 
 from __future__ import annotations
 
-# Plain variables the program computes; the `env` config map may not redefine them (LOG_LEVEL excepted).
-PROGRAM_VARIABLES = (
-    "NODE_ENV",
-    "PORT",
-    "API_URL",
-    "RATE_LIMIT_WINDOW_MS",
-    "RATE_LIMIT_MAX_REQUESTS",
-    "AUTH_RATE_LIMIT_MAX",
-)
+# Every app container has a read-only root and one writable scratch directory. npm (npx, npm run) writes
+# its cache and logs under HOME, so HOME and the npm cache point into it.
+TASK_TMP = "/tmp"
+WRITABLE_HOME_ENV = {"HOME": TASK_TMP, "NPM_CONFIG_CACHE": f"{TASK_TMP}/.npm"}
+
+# Plain variables the program computes; the `env` config map may not redefine them. (The rate-limit
+# variables an app declares in app.rateLimitEnv are computed too: components/app_env.py.)
+PROGRAM_VARIABLES = ("NODE_ENV", "PORT", *WRITABLE_HOME_ENV)
 
 # Generated application keys: 32 random bytes, hex encoded (seed 003: `openssl rand -hex 32`).
 GENERATED = ("JWT_SECRET", "JWT_REFRESH_SECRET", "ENCRYPTION_KEY")

@@ -46,7 +46,7 @@ LOGS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/logs"
 PG_BACKUP = "images/pg-backup"
 CF_V4 = ["173.245.48.0/20", "103.21.244.0/22"]
 CF_V6 = ["2400:cb00::/32"]
-PINNED = "ghcr.io/yolovibecode/escalating-reminders-api:1.0.0"
+PINNED = "ghcr.io/yolovibecode/escalating-reminders-api:1.0.0@sha256:" + "ab" * 32
 
 SERVICE = "aws:ecs/service:Service"
 TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition"
@@ -154,7 +154,8 @@ def app_tier(
             ApiServiceArgs(
                 **common,
                 load_balancer=lb,
-                command=["npm", "run", "start:prod"],
+                command=["npm", "run", "start:api"],
+                migrate_command=["npx", "--no", "prisma", "migrate", "deploy"],
                 min_replicas=min_replicas or (2 if d.is_production else 1),
                 max_replicas=max_replicas,
             ),
@@ -339,7 +340,7 @@ def test_built_image_pg_backup_with_build_args_up_mode() -> None:
         ),
         (
             {"context": PG_BACKUP, "dockerfile": "Nope"},
-            "BuiltImage: dockerfile is 'Nope'; must be a file inside",
+            "BuiltImage: dockerfile is 'Nope'; must be a file relative to the build context",
         ),
         ({"context": PG_BACKUP, "repository": "Bad Name"}, "BuiltImage: repository is 'Bad Name'"),
     ],
@@ -608,7 +609,7 @@ def test_migrate_command_runs_the_api_family_in_private_subnets() -> None:
         "--network-configuration 'awsvpcConfiguration={subnets=[subnet-priv-a,subnet-priv-b],"
         "securityGroups=[sg-app],assignPublicIp=DISABLED}' "
         """--overrides '{"containerOverrides":[{"name":"api","""
-        """"command":["npx","prisma","migrate","deploy"]}]}'"""
+        """"command":["npx","--no","prisma","migrate","deploy"]}]}'"""
     )
 
 
@@ -617,28 +618,45 @@ def test_migrate_command_runs_the_api_family_in_private_subnets() -> None:
 
 
 def test_app_environment_values() -> None:
-    for env, window, limit, auth, node_env in (
-        ("staging", "900000", "1000", "20", "staging"),
-        ("production", "900000", "100", "5", "production"),
-    ):
+    """Computed: NODE_ENV production on AWS, PORT, HOME and the npm cache on the writable /tmp; the rest is
+    the stack's plain env and the data tier's. The app reads no rate-limit variables: none are set."""
+    for env in ("staging", "production"):
         cfg = stack_config(env)
         app = fake_app(cfg, deployment(env))
         v = app.variables
-        assert (v["RATE_LIMIT_WINDOW_MS"], v["RATE_LIMIT_MAX_REQUESTS"], v["AUTH_RATE_LIMIT_MAX"]) == (
-            window,
-            limit,
-            auth,
-        )
-        assert v["NODE_ENV"] == node_env and v["PORT"] == "3801"
-        assert v["API_URL"] == f"https://{cfg.api_hostname}"
-        assert v["LOG_LEVEL"] == ("debug" if env == "staging" else "info")
-        assert v["FEATURE_MARKETPLACE"] == "false" and v["DATABASE_SSLMODE"] == "require"
+        assert v["NODE_ENV"] == "production" and v["PORT"] == "3801"
+        assert (v["HOME"], v["NPM_CONFIG_CACHE"]) == ("/tmp", "/tmp/.npm")
+        assert v["CORS_ORIGIN"] == f"https://{cfg.domain}" and v["SMTP_PORT"] == "587"
+        assert v["DATABASE_SSLMODE"] == "require"
+        assert not {"API_URL", "LOG_LEVEL", "RATE_LIMIT_WINDOW_MS", "AUTH_RATE_LIMIT_MAX"} & set(v)
         assert {s["name"] for s in app.secrets} >= {
             "DATABASE_URL",
             "REDIS_AUTH_TOKEN",
             "JWT_SECRET",
-            "SENTRY_DSN",
+            "GOOGLE_CLIENT_SECRET",
         }
+
+
+def test_declared_rate_limit_variables_carry_the_edge_limits() -> None:
+    """``app.rateLimitEnv`` names the app's own rate-limit variables; the program fills them."""
+    raw = load_stack_config(
+        "production",
+        {
+            "saas-backend:app": {
+                "rateLimitEnv": {
+                    "windowMs": "RATE_LIMIT_WINDOW_MS",
+                    "maxRequests": "RATE_LIMIT_MAX_REQUESTS",
+                    "authMaxRequests": "AUTH_RATE_LIMIT_MAX",
+                }
+            }
+        },
+    )
+    v = build_app_environment(load(raw)).variables
+    assert (v["RATE_LIMIT_WINDOW_MS"], v["RATE_LIMIT_MAX_REQUESTS"], v["AUTH_RATE_LIMIT_MAX"]) == (
+        "900000",
+        "100",
+        "5",
+    )
 
 
 @pytest.mark.parametrize(

@@ -98,11 +98,12 @@ def test_migrate_command_targets_the_api_family_in_private_subnets(
     assert options["--network-configuration"] == (
         f"awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{app_sg}],assignPublicIp=DISABLED}}"
     )
-    assert evaluation.outputs["migrateTargets"] == [
-        app_tasks(evaluation)["api"].urn
-    ]  # pinned image: no build
+    # The API revision and the build of its image (from the app checkout) are what a migration needs.
+    build = evaluation.one("docker:index/image:Image", "app-api-image")
+    assert evaluation.outputs["migrateTargets"] == [app_tasks(evaluation)["api"].urn, build.urn]
+    # npx --no never downloads (npm exec: without a TTY --yes is assumed): the image's own prisma CLI runs.
     assert json.loads(options["--overrides"]) == {
-        "containerOverrides": [{"name": "api", "command": ["npx", "prisma", "migrate", "deploy"]}]
+        "containerOverrides": [{"name": "api", "command": ["npx", "--no", "prisma", "migrate", "deploy"]}]
     }
 
 
@@ -199,7 +200,12 @@ def test_container_definitions_are_literal_at_preview(stack: Evaluation) -> None
     for role, task in app_tasks(stack).items():
         c = container(task)  # asserts literal JSON
         assert task.inputs["family"] == f"{prefix}-{role}"
-        assert c["image"] == "ghcr.io/yolovibecode/escalating-reminders-api:1.0.0"
+        # Built from the app checkout into this stack's ECR repository, one build per CPU architecture.
+        repo = "worker" if role == "worker" and stack.stack == "staging" else "api"
+        assert re.fullmatch(
+            rf"{mocks.ACCOUNT_ID}\.dkr\.ecr\.us-west-2\.amazonaws\.com/{prefix}/{repo}:sha-[0-9a-f]{{12}}",
+            c["image"],
+        ), c["image"]
         assert c["privileged"] is False and c["readonlyRootFilesystem"] is True
         assert c["linuxParameters"]["initProcessEnabled"] is True
         assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix}/{role}"
@@ -221,15 +227,15 @@ def test_app_environment_is_identical_and_complete(stack: Evaluation) -> None:
     }
     assert envs["api"] == envs["worker"] == envs["scheduler"]
     env = envs["api"]
-    production = stack.stack == "production"
-    assert env["NODE_ENV"] == stack.stack
-    assert env["PORT"] == "3801"
-    assert env["API_URL"] == stack.outputs["apiUrl"]
-    assert env["LOG_LEVEL"] == ("info" if production else "debug")
-    assert env["RATE_LIMIT_WINDOW_MS"] == "900000"
-    assert env["RATE_LIMIT_MAX_REQUESTS"] == ("100" if production else "1000")
-    assert env["AUTH_RATE_LIMIT_MAX"] == ("5" if production else "20")
-    assert env["FEATURE_SOCIAL_ESCALATION"] == "true" and env["FEATURE_MARKETPLACE"] == "false"
+    domain = stack_file(stack.stack)["saas-backend:domain"]
+    # Node's production mode on both AWS stacks; npm's HOME and cache on the task's writable /tmp.
+    assert env["NODE_ENV"] == "production" and env["PORT"] == "3801"
+    assert (env["HOME"], env["NPM_CONFIG_CACHE"]) == ("/tmp", "/tmp/.npm")
+    assert env["CORS_ORIGIN"] == env["OAUTH_REDIRECT_BASE_URL"] == f"https://{domain}"
+    assert (env["SMTP_PORT"], env["SMTP_FROM"]) == ("587", f"noreply@{domain}")
+    assert env["SMS_INBOUND_WEBHOOK_URL"] == f"{stack.outputs['apiUrl']}/v1/webhooks/sms"
+    # Nothing the app does not read: no seed-era API_URL, LOG_LEVEL, RATE_LIMIT_*, FEATURE_*.
+    assert not {"API_URL", "LOG_LEVEL", "RATE_LIMIT_WINDOW_MS", "FEATURE_MARKETPLACE"} & set(env)
     assert {
         "DATABASE_PORT",
         "DATABASE_NAME",
@@ -247,9 +253,11 @@ def test_app_environment_is_identical_and_complete(stack: Evaluation) -> None:
         "JWT_SECRET",
         "JWT_REFRESH_SECRET",
         "ENCRYPTION_KEY",
-        "SENTRY_DSN",
-        "TWILIO_AUTH_TOKEN",
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "NOCTUSOFT_API_KEY",
     } <= secrets
+    assert not {"SENDGRID_API_KEY", "TWILIO_AUTH_TOKEN", "SENTRY_DSN"} & secrets  # the app reads none
     assert not secrets & set(env)
 
 

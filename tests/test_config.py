@@ -15,6 +15,9 @@ from preflight.stackfile import REPO_ROOT, StackFileError, load_stack_config
 STAGING = yaml.safe_load((REPO_ROOT / "Pulumi.staging.yaml").read_text())["config"]
 
 
+PINNED = "ghcr.io/acme/api:1.0.0@sha256:" + "ab" * 32
+
+
 def section(name: str, **changes: Any) -> dict[str, Any]:
     """A copy of a staging config section with ``changes`` applied (None removes a key)."""
     data = dict(STAGING[f"{PROJECT}:{name}"])
@@ -98,7 +101,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "image-and-context",
-        section("worker", source={"image": "ghcr.io/acme/api:1.0.0", "context": "images/pg-backup"}),
+        section("worker", source={"image": PINNED, "context": "images/pg-backup"}),
         "saas-backend:worker.source is",
     ),
     (
@@ -174,16 +177,15 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "spot-on-arm",
-        section("worker", source={"image": "ghcr.io/acme/api:1.0.0", "platform": "linux/arm64"}, spot=True),
+        section("worker", source={"image": PINNED, "platform": "linux/arm64"}, spot=True),
         "saas-backend:worker.spot is true; Fargate Spot runs only X86_64 tasks and source.platform is "
         "linux/arm64: set worker.source.platform to linux/amd64, or spot to false",
     ),
     (
         "no-nat-public-image",
-        {f"{PROJECT}:network": {"natGateways": "none"}},
+        {f"{PROJECT}:network": {"natGateways": "none"}, **section("api", source={"image": PINNED})},
         'saas-backend:network.natGateways is "none"; without NAT gateways tasks reach only AWS '
-        "(VPC endpoints): api.source.image ghcr.io/yolovibecode/escalating-reminders-api:1.0.0 "
-        "cannot be pulled",
+        "(VPC endpoints): api.source.image ghcr.io/acme/api:1.0.0@sha256:abab",
     ),
     (
         "production-single-nat",
@@ -256,7 +258,6 @@ def test_committed_stacks_hold_seed_values() -> None:
     assert (staging.edge.rate_limit.requests, staging.edge.auth_rate_limit.requests) == (1000, 20)
     assert (production.edge.rate_limit.requests, production.edge.auth_rate_limit.requests) == (100, 5)
     assert production.edge.rate_limit.period_seconds == 900
-    assert (staging.env["LOG_LEVEL"], production.env["LOG_LEVEL"]) == ("debug", "info")
     assert (production.api.min_replicas, production.api.max_replicas) == (2, 5)
     assert (staging.network.az_count, production.network.az_count) == (2, 2)
     assert (staging.network.nat_gateways, production.network.nat_gateways) == ("single", "perAz")

@@ -442,7 +442,14 @@ def test_app_security_group_has_egress_only_for_what_the_app_needs(stack: Evalua
         for r in rules_on(stack, EGRESS, app_sg)
     }
     cidr = EXPECTED[stack.stack]["cidr"]
-    assert egress == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 5432, 5432, cidr), ("tcp", 6379, 6379, cidr)}
+    # HTTPS anywhere, the data stores inside the VPC, and the SMTP port the app sends mail to (env.SMTP_PORT,
+    # 587 on both stacks): nothing else.
+    assert egress == {
+        ("tcp", 443, 443, "0.0.0.0/0"),
+        ("tcp", 5432, 5432, cidr),
+        ("tcp", 6379, 6379, cidr),
+        ("tcp", 587, 587, "0.0.0.0/0"),
+    }
     # Whatever other tiers add, nothing is admitted to the tasks from a CIDR: ingress only from other SGs.
     for rule in rules_on(stack, INGRESS, app_sg):
         assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
@@ -557,7 +564,7 @@ def test_every_configured_secret_name_starts_with_a_placeholder_version(stack: E
     """ECS cannot start a task whose secret has no AWSCURRENT value: each third-party secret gets one
     placeholder version (not a secret, marked `unset:`) that Pulumi never rewrites, re-labels or deletes."""
     names = STACK_FILES[stack.stack]["saas-backend:secretNames"]
-    assert len(names) == 7
+    assert len(names) == 5
     key = named(stack, KMS_KEY, "app-secrets-kms")
     by_name = {s.inputs["name"]: s for s in stack.of_type(SECRET)}
     for name in names:
@@ -834,9 +841,10 @@ def test_redis_subnet_and_parameter_groups(stack_up: Evaluation) -> None:
     assert sorted(subnet_group.inputs["subnetIds"]) == sorted(str(s.id) for s in subnets(ev, "private"))
     params = named(ev, REDIS_PARAMS, "redis-params")
     assert params.inputs["family"] == "redis7"
-    assert {p["name"]: p["value"] for p in params.inputs["parameters"]} == {
-        "maxmemory-policy": "volatile-lru"
-    }
+    # BullMQ, Going to production, "Max memory policy": noeviction is the only setting that guarantees the
+    # queues' correct behaviour (https://docs.bullmq.io/guide/going-to-production); tagged for the pack.
+    assert {p["name"]: p["value"] for p in params.inputs["parameters"]} == {"maxmemory-policy": "noeviction"}
+    assert params.inputs["tags"]["queue"] == "bullmq"
     group = named(ev, REDIS_GROUP, "redis-group")
     assert group.inputs["parameterGroupName"] == params.inputs["name"]
     assert group.inputs["subnetGroupName"] == subnet_group.inputs["name"]

@@ -65,7 +65,7 @@ def test_every_service_triggers_on_the_versions_of_the_secrets_its_tasks_read(st
     for role in APP_ROLES:
         service = services(stack)[role]
         read = secrets_read(tasks[role])
-        assert {"DATABASE", "REDIS", "JWT_SECRET", "SENDGRID_API_KEY"} <= read
+        assert {"DATABASE", "REDIS", "JWT_SECRET", "GOOGLE_CLIENT_SECRET"} <= read
         # One trigger per secret read, depending on exactly that secret's version.
         assert set(service.inputs["triggers"]) == {f"secret-{name}" for name in read}
         assert set(service.property_dependencies["triggers"]) == {versions[name].urn for name in read}

@@ -226,9 +226,14 @@ def test_images_from_config(dev: Evaluation) -> None:
     images = {r.name: r.inputs["name"] for r in dev.of_type(IMAGE)}
     assert images["postgres-image"] == "postgres:15-alpine"
     assert images["redis-image"] == "redis:7-alpine"
-    assert images["images-api"] == DEV.api.source.image
-    # One pull for the three app roles (same image), one build (pg-backup).
-    assert sum(1 for r in dev.of_type(IMAGE) if r.inputs["name"] == DEV.api.source.image) == 1
+    # One build from the app checkout for the three roles (same context and Dockerfile), one for pg-backup.
+    assert re.fullmatch(rf"{PREFIX}/api:sha-[0-9a-f]{{12}}", images["images-api"])
+    app_builds = [r for r in dev.of_type(IMAGE) if r.inputs["name"] == images["images-api"]]
+    assert len(app_builds) == 1
+    build = app_builds[0].inputs["build"]
+    assert build["context"] == str((REPO_ROOT / "app").resolve())
+    # Outside the context: by absolute path (the provider builds it like `docker build -f`).
+    assert build["dockerfile"] == str(REPO_ROOT / "images/escalating-reminders-api/Dockerfile")
     assert re.fullmatch(rf"{PREFIX}/pg-backup:sha-[0-9a-f]{{12}}", images["backups-image"])
 
 
@@ -262,12 +267,13 @@ def test_postgres_credentials_come_from_the_generated_password(dev_up: Evaluatio
     assert secret_env_names(container(dev_up, "postgres-container")) == {"POSTGRES_PASSWORD"}
 
 
-def test_redis_requires_the_generated_token_and_evicts_volatile_lru(dev_up: Evaluation) -> None:
+def test_redis_requires_the_generated_token_and_never_evicts(dev_up: Evaluation) -> None:
+    """redis.maxmemoryPolicy (noeviction: BullMQ, Going to production, "Max memory policy") as on AWS."""
     redis = container(dev_up, "redis-container")
     shell, flag, command = redis.inputs["command"]
     assert (shell, flag) == ("sh", "-c")
     assert '--requirepass "$REDISCLI_AUTH"' in command
-    assert "--maxmemory-policy volatile-lru" in command
+    assert "--maxmemory-policy noeviction" in command
     assert command.startswith("exec docker-entrypoint.sh redis-server ")
     token = dev_up.one("random:index/randomPassword:RandomPassword", "redis-auth-token").outputs["result"]
     assert env(redis) == {"REDISCLI_AUTH": token}
@@ -326,7 +332,7 @@ def test_app_containers_run_like_the_ecs_tasks(dev: Evaluation) -> None:
         assert c.get("privileged") is not True
     commands = {name: container(dev, name).inputs["command"] for name in APP_CONTAINERS}
     assert commands == {
-        "api-container": ["npm", "run", "start:prod"],
+        "api-container": ["npm", "run", "start:api"],
         "worker-container-1": ["npm", "run", "start:worker"],
         "worker-container-2": ["npm", "run", "start:worker"],
         "scheduler-container": ["npm", "run", "start:scheduler"],
@@ -346,14 +352,15 @@ def test_same_app_environment_names_as_the_aws_task_definitions(
         assert set(env(container(dev_up, name))) == aws_names, role
 
 
-def test_plain_variables_are_app_env_output_with_a_local_api_url(dev_up: Evaluation) -> None:
+def test_plain_variables_are_the_app_environment_of_the_aws_tasks(dev_up: Evaluation) -> None:
     local = load(load_stack_config("dev"))
     expected = dict(build_app_environment(local, env_parts=[]).variables)
-    expected["API_URL"] = "http://localhost:3801"
     values = env(container(dev_up, "api-container"))
     for name, value in expected.items():
         assert values[name] == value, name
-    assert values["NODE_ENV"] == "dev"
+    assert values["NODE_ENV"] == "development"
+    assert (values["HOME"], values["NPM_CONFIG_CACHE"]) == ("/tmp", "/tmp/.npm")
+    assert values["CORS_ORIGIN"] == "http://localhost:3800"
     assert (values["DATABASE_SSLMODE"], values["REDIS_TLS"], values["DATABASE_PORT"]) == (
         "disable",
         "false",
@@ -385,15 +392,15 @@ def test_connection_strings_match_the_servers(dev_up: Evaluation) -> None:
 
 
 def test_third_party_secrets_come_from_the_environment_of_pulumi_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SENDGRID_API_KEY", "SG.local-test-key")
-    monkeypatch.delenv("SENTRY_DSN", raising=False)
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "GOCSPX-local-test")
+    monkeypatch.delenv("NOCTUSOFT_API_KEY", raising=False)
     evaluation = evaluate("dev", preview=False)
     assert evaluation.ok, evaluation.error
     values = env(container(evaluation, "worker-container-1"))
-    assert values["SENDGRID_API_KEY"] == "SG.local-test-key"
-    assert values["SENTRY_DSN"] == ""
-    assert "SENDGRID_API_KEY" not in evaluation.outputs["secretsMissing"]
-    assert "SENTRY_DSN" in evaluation.outputs["secretsMissing"]
+    assert values["GOOGLE_CLIENT_SECRET"] == "GOCSPX-local-test"
+    assert values["NOCTUSOFT_API_KEY"] == ""
+    assert "GOOGLE_CLIENT_SECRET" not in evaluation.outputs["secretsMissing"]
+    assert "NOCTUSOFT_API_KEY" in evaluation.outputs["secretsMissing"]
 
 
 # ---------------------------------------------------------------------------------------------------------

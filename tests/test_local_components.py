@@ -32,6 +32,7 @@ from preflight.engine import Evaluation, run_program
 from preflight.stackfile import REPO_ROOT, load_stack_config
 
 DEV = load(load_stack_config("dev"))
+SCHEDULER_IMAGE = "ghcr.io/acme/scheduler:2.0.0@sha256:" + "ab" * 32
 D = local_deployment(DEV)
 IMAGE = "docker:index/remoteImage:RemoteImage"
 CONTAINER = "docker:index/container:Container"
@@ -47,7 +48,7 @@ def service_args(network: LocalNetwork, **changes: Any) -> LocalServiceArgs:
         "deployment": D,
         "network": network,
         "image_id": "sha256:abc",
-        "image_ref": "ghcr.io/acme/api:1.0.0",
+        "image_ref": "ghcr.io/acme/api:1.0.0@sha256:" + "cd" * 32,
         "app": APP,
         "role": "worker",
     }
@@ -112,7 +113,7 @@ def test_one_pull_per_distinct_image_and_one_build_per_context(tmp_path: Path) -
     sources = {
         "api": ImageSource(context=str(context)),
         "worker": ImageSource(context=str(context)),
-        "scheduler": ImageSource(image="ghcr.io/acme/scheduler:2.0.0"),
+        "scheduler": ImageSource(image=SCHEDULER_IMAGE),
     }
 
     def program() -> None:
@@ -123,7 +124,7 @@ def test_one_pull_per_distinct_image_and_one_build_per_context(tmp_path: Path) -
     assert evaluation.ok, evaluation.error
     built = [r for r in evaluation.of_type(IMAGE) if "build" in r.inputs]
     pulled = [r for r in evaluation.of_type(IMAGE) if "build" not in r.inputs]
-    assert [r.inputs["name"] for r in pulled] == ["ghcr.io/acme/scheduler:2.0.0"]
+    assert [r.inputs["name"] for r in pulled] == [SCHEDULER_IMAGE]
     assert pulled[0].inputs["keepLocally"] is True
     (build,) = built
     assert build.inputs["build"]["context"] == str(context.resolve())
@@ -150,7 +151,8 @@ def test_a_build_context_without_dockerfile_is_refused(tmp_path: Path) -> None:
     evaluation = run(program)
     assert evaluation.error is not None
     assert (
-        "LocalImages: dockerfile is 'Dockerfile'; must be a file inside the build context" in evaluation.error
+        "LocalImages: dockerfile is 'Dockerfile'; must be a file relative to the build context"
+        in evaluation.error
     )
 
 
@@ -194,12 +196,11 @@ def test_app_secrets_generate_the_aws_keys_and_read_third_party_ones() -> None:
     assert "values" in evaluation.secret_outputs
 
 
-def test_local_app_environment_overrides_only_api_url() -> None:
+def test_local_app_environment_is_the_aws_one_plus_local_secret_values() -> None:
     app = local_app_environment(
-        DEV, env_parts=[{"DATABASE_PORT": "5432"}], secret_parts=[{"JWT_SECRET": "s"}], api_url="http://x:1"
+        DEV, env_parts=[{"DATABASE_PORT": "5432"}], secret_parts=[{"JWT_SECRET": "s"}]
     )
-    assert app.variables["API_URL"] == "http://x:1"
-    assert app.variables["DATABASE_PORT"] == "5432"
+    assert app.variables["DATABASE_PORT"] == "5432" and "API_URL" not in app.variables
     assert app.variables["PORT"] == "3801"
     assert app.names == sorted([*app.variables, "JWT_SECRET"])
 
@@ -214,7 +215,14 @@ def test_local_app_environment_overrides_only_api_url() -> None:
 )
 def test_local_app_environment_errors(env_parts: list, secret_parts: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        local_app_environment(DEV, env_parts=env_parts, secret_parts=secret_parts, api_url="http://x")
+        local_app_environment(DEV, env_parts=env_parts, secret_parts=secret_parts)
+
+
+def test_local_app_environment_needs_every_required_variable() -> None:
+    with pytest.raises(ValueError, match=r"saas-backend:app.requiredEnv\[1\] is 'GOOGLE_CLIENT_ID'; no task"):
+        local_app_environment(
+            DEV, env_parts=[], secret_parts=[{"JWT_SECRET": "s"}], required=["JWT_SECRET", "GOOGLE_CLIENT_ID"]
+        )
 
 
 def test_env_list_refuses_a_name_twice() -> None:

@@ -37,7 +37,7 @@ def _rogue_scheduler() -> None:
 
 
 def test_scheduler_with_two_tasks_is_caught_by_config_validation() -> None:
-    scheduler = {"source": {"image": "ghcr.io/acme/app:1.0.0"}, "replicas": 2}
+    scheduler = {"source": {"image": "ghcr.io/acme/app:1.0.0@sha256:" + "ab" * 32}, "replicas": 2}
     evaluation = evaluate("staging", overrides={"saas-backend:scheduler": scheduler})
     assert (
         evaluation.error == "saas-backend:scheduler.replicas is 2; the scheduler is a singleton and must be 1"

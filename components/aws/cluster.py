@@ -169,13 +169,15 @@ def _validate_build(args: BuiltImageArgs) -> Path:
         args.context,
         "must be an existing directory (relative to the project directory)",
     )
-    dockerfile_path = Path(args.context) / args.dockerfile
+    # Relative to the context; it may lie outside it (pulumi-docker builds such a Dockerfile since v4.1:
+    # github.com/pulumi/pulumi-docker/issues/529), then its bytes are part of the tag.
+    dockerfile_path = Path(os.path.normpath(Path(args.context) / args.dockerfile))
     require(
         dockerfile_path.is_file(),
         "BuiltImage",
         "dockerfile",
         args.dockerfile,
-        f"must be a file inside the build context ({dockerfile_path} does not exist)",
+        f"must be a file relative to the build context ({dockerfile_path} does not exist)",
     )
     require(
         args.platform in CPU_ARCHITECTURES,
@@ -263,7 +265,8 @@ class Cluster(pulumi.ComponentResource):
                 self.build_dependencies[role] = []
                 continue
             assert source.context is not None  # ImageSource guarantees exactly one of image/context
-            key = (os.path.normpath(source.context), source.dockerfile, source.platform)
+            dockerfile = os.path.relpath(source.dockerfile_path, source.context)
+            key = (os.path.normpath(source.context), dockerfile, source.platform)
             built = builds.get(key)
             if built is None:
                 built = BuiltImage(
@@ -272,7 +275,7 @@ class Cluster(pulumi.ComponentResource):
                         deployment=args.deployment,
                         repository=role,
                         context=source.context,
-                        dockerfile=source.dockerfile,
+                        dockerfile=dockerfile,
                         platform=source.platform,
                     ),
                     opts=child(self),

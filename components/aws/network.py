@@ -78,15 +78,20 @@ class NetworkArgs:
     az_count: int = 2
     nat_gateways: NatMode = "single"
     flow_log_retention_days: int = 14
+    # Outbound TCP ports to anywhere beyond HTTPS (the stack's SMTP port, app.egressPorts).
+    extra_egress_ports: tuple[int, ...] = ()
 
     @classmethod
-    def from_config(cls, deployment: Deployment, config: NetworkConfig) -> NetworkArgs:
+    def from_config(
+        cls, deployment: Deployment, config: NetworkConfig, extra_egress_ports: tuple[int, ...] = ()
+    ) -> NetworkArgs:
         return cls(
             deployment=deployment,
             cidr=config.cidr,
             az_count=config.az_count,
             nat_gateways=config.nat_gateways,
             flow_log_retention_days=config.flow_log_retention_days,
+            extra_egress_ports=extra_egress_ports,
         )
 
 
@@ -101,6 +106,14 @@ def _validate(args: NetworkArgs) -> None:
     require(1 <= args.az_count <= 6, COMPONENT, "az_count", args.az_count, "must be between 1 and 6")
     modes = get_args(NatMode)
     require(args.nat_gateways in modes, COMPONENT, "nat_gateways", args.nat_gateways, f"allowed: {modes}")
+    for port in args.extra_egress_ports:
+        require(
+            1 <= port <= 65535 and port not in (HTTPS_PORT, POSTGRES_PORT, REDIS_PORT),
+            COMPONENT,
+            "extra_egress_ports",
+            list(args.extra_egress_ports),
+            "must be TCP ports other than 443, 5432 and 6379 (always open)",
+        )
     require(
         args.flow_log_retention_days in LOG_RETENTION_DAYS,
         COMPONENT,
@@ -411,6 +424,10 @@ class Network(pulumi.ComponentResource):
             ),
             ("postgres", POSTGRES_PORT, args.cidr, "PostgreSQL inside the VPC"),
             ("redis", REDIS_PORT, args.cidr, "Redis (TLS) inside the VPC"),
+            *(
+                (f"tcp-{port}", port, ANYWHERE, f"TCP {port} to anywhere (SMTP or app.egressPorts)")
+                for port in args.extra_egress_ports
+            ),
         )
         for label, port, cidr, description in egress:
             aws.vpc.SecurityGroupEgressRule(

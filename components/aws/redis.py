@@ -1,7 +1,8 @@
 """Redis: an ElastiCache (Redis 7) replication group in the private subnets, reachable only from the app SG.
 
-TLS required, an AUTH token from ``pulumi_random``, its own KMS key, daily snapshots, the slow log to a log
-group with a retention; production adds a replica with automatic failover across AZs. The token and the
+TLS required, an AUTH token from ``pulumi_random``, its own KMS key, ``maxmemory-policy`` from the config
+(a queue's Redis is tagged ``queue`` and held to noeviction by the pack), daily snapshots, the slow log to a
+log group with a retention; production adds a replica with automatic failover across AZs. The token and the
 connection live in the JSON secret ``<app>/<environment>/REDIS``; tasks read single keys via ``ecs_secrets``.
 """
 
@@ -29,7 +30,6 @@ SECRET_KEY = specs.REDIS_SECRET_KEY
 # ECS secret name -> key of the REDIS JSON secret.
 ECS_SECRETS = specs.REDIS_ECS_SECRETS
 PARAMETER_FAMILY = "redis7"
-MAXMEMORY_POLICY = specs.REDIS_MAXMEMORY_POLICY
 AUTH_TOKEN_LENGTH = specs.REDIS_AUTH_TOKEN_LENGTH
 SNAPSHOT_WINDOW = "05:00-06:00"
 MAINTENANCE_WINDOW = "sun:06:30-sun:07:30"
@@ -55,6 +55,8 @@ class RedisArgs:
     # The stack's logs key (Network.logs_kms_key_arn): encrypts the slow log's log group.
     log_kms_key_arn: pulumi.Input[str]
     log_retention_days: int = 14
+    # The app's job queue on this Redis (config app.queue): tags the parameter group for the policy pack.
+    queue: str | None = None
 
 
 def _validate(args: RedisArgs) -> None:
@@ -190,7 +192,7 @@ class Redis(pulumi.ComponentResource):
             tags=d.tags(),
             opts=child(self),
         )
-        description = f"{d.prefix} Redis 7: maxmemory-policy {MAXMEMORY_POLICY}"
+        description = f"{d.prefix} Redis 7: maxmemory-policy {args.config.maxmemory_policy}"
         # No name prefix for this type: the name ends with a digest of the replace-forcing inputs, so a change
         # of them is a new name and the replacement cannot collide with the group still in use.
         suffix = replacement_digest({"description": description, "family": PARAMETER_FAMILY})
@@ -199,8 +201,8 @@ class Redis(pulumi.ComponentResource):
             name=f"{d.prefix}-{PARAMETER_FAMILY}-{suffix}",
             family=PARAMETER_FAMILY,
             description=description,
-            parameters=[{"name": "maxmemory-policy", "value": MAXMEMORY_POLICY}],
-            tags=d.tags(),
+            parameters=[{"name": "maxmemory-policy", "value": args.config.maxmemory_policy}],
+            tags=d.tags(**({"queue": args.queue} if args.queue else {})),
             opts=child(self),
         )
         return subnet_group, parameter_group

@@ -41,7 +41,6 @@ from ..config import FARGATE_SIZES, LOG_RETENTION_DAYS, TaskSize
 from .cluster import Cluster
 from .load_balancer import LoadBalancer
 
-MIGRATE_COMMAND = specs.MIGRATE_COMMAND
 TMP_VOLUME = "tmp"
 
 
@@ -75,6 +74,8 @@ class ApiServiceArgs(AppServiceArgs):
     memory_target_percent: int = 80
     scale_in_cooldown_seconds: int = 300
     scale_out_cooldown_seconds: int = 60
+    # Run once before new API tasks serve (app.migrateCommand); None: the app has no migrations.
+    migrate_command: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,7 +187,7 @@ class AppService(pulumi.ComponentResource):
             "privileged": False,
             # The root filesystem is read-only; /tmp is a task-local writable volume.
             "readonlyRootFilesystem": True,
-            "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+            "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": specs.TASK_TMP, "readOnly": False}],
         }
         cmd = command if command is not None else args.command
         if cmd is not None:
@@ -299,8 +300,8 @@ class ApiService(AppService):
     """HTTP API: target group on the ALB, autoscaled between min and max replicas on CPU and memory.
 
     Adds: ``autoscaling_target``, ``cpu_policy``, ``memory_policy``, ``scaling_resource_id`` *plain*,
-    ``port`` *plain*, ``migrate_command`` (Output[str]: the ``aws ecs run-task`` line for migrations),
-    ``migrate_targets`` (URNs to ``pulumi up --target`` before migrating).
+    ``port`` *plain*, ``migrate_command`` (Output[str] | None: the ``aws ecs run-task`` line running the
+    migrations, docs/decisions/migrations-before-traffic.md), ``migrate_targets`` (URNs a migration needs).
     """
 
     role = "api"
@@ -308,25 +309,15 @@ class ApiService(AppService):
 
     def __init__(self, name: str, args: ApiServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
-        d = args.deployment
-        require(1 <= args.port <= 65535, "ApiService", "port", args.port, "must be a TCP port")
-        require(
-            1 <= args.min_replicas <= args.max_replicas,
-            "ApiService",
-            "min_replicas",
-            (args.min_replicas, args.max_replicas),
-            "need 1 <= min_replicas <= max_replicas",
-        )
-        if d.is_production:
-            require(
-                args.min_replicas >= 2,
-                "ApiService",
-                "min_replicas",
-                args.min_replicas,
-                "production needs >= 2",
-            )
+        _validate_api(args)
         self.port = args.port
         self._task_definition(name, self.container_definition(port=args.port))
+        self._api_service(name, args)
+        self._autoscaling(name, args)
+        self._migration(args)
+        self._register(migrateCommand=self.migrate_command)
+
+    def _api_service(self, name: str, args: ApiServiceArgs) -> None:
         self._service(
             name,
             # Autoscaling owns the running count after creation.
@@ -348,6 +339,7 @@ class ApiService(AppService):
             ignore_changes=["desiredCount"],
         )
 
+    def _autoscaling(self, name: str, args: ApiServiceArgs) -> None:
         self.scaling_resource_id = f"service/{args.cluster.cluster_name}/{self.service_name}"
         self.autoscaling_target = aws.appautoscaling.Target(
             f"{name}-scaling-target",
@@ -356,7 +348,7 @@ class ApiService(AppService):
             resource_id=self.scaling_resource_id,
             min_capacity=args.min_replicas,
             max_capacity=args.max_replicas,
-            tags=d.tags(role=self.role),
+            tags=self.deployment.tags(role=self.role),
             opts=child(self, depends_on=[self.service]),
         )
         policies = {
@@ -381,21 +373,48 @@ class ApiService(AppService):
                 opts=child(self, depends_on=[self.autoscaling_target]),
             )
         self.cpu_policy, self.memory_policy = made["cpu"], made["memory"]
-        self.migrate_command = migrate_command(
-            d,
-            cluster_name=args.cluster.cluster_name,
-            task_definition=self.family,
-            container_name=self.container_name,
-            subnet_ids=args.subnet_ids,
-            security_group_id=args.security_group_id,
-        )
-        # What `pulumi up --target` must update to register a new API revision before migrating
-        # (README "Database migrations"): the task definition and, for a built image, its build.
+
+    def _migration(self, args: ApiServiceArgs) -> None:
+        """The one-off migration task (same family, image, environment and secrets as the API)."""
+        self.migrate_command: pulumi.Output[str] | None = None
+        if args.migrate_command is not None:
+            self.migrate_command = migrate_command(
+                self.deployment,
+                cluster_name=args.cluster.cluster_name,
+                task_definition=self.family,
+                container_name=self.container_name,
+                subnet_ids=args.subnet_ids,
+                security_group_id=args.security_group_id,
+                command=args.migrate_command,
+            )
+        # What a targeted `pulumi up` must update to register a new API revision before migrating:
+        # the task definition and, for a built image, its build.
         self.migrate_targets: list[pulumi.Output[str]] = [
             self.task_definition.urn,
             *(r.urn for r in args.cluster.build_dependencies[self.role]),
         ]
-        self._register(migrateCommand=self.migrate_command)
+
+
+def _validate_api(args: ApiServiceArgs) -> None:
+    require(1 <= args.port <= 65535, "ApiService", "port", args.port, "must be a TCP port")
+    require(
+        1 <= args.min_replicas <= args.max_replicas,
+        "ApiService",
+        "min_replicas",
+        (args.min_replicas, args.max_replicas),
+        "need 1 <= min_replicas <= max_replicas",
+    )
+    if args.deployment.is_production:
+        require(
+            args.min_replicas >= 2, "ApiService", "min_replicas", args.min_replicas, "production needs >= 2"
+        )
+    require(
+        args.migrate_command is None or (len(args.migrate_command) > 0 and all(args.migrate_command)),
+        "ApiService",
+        "migrate_command",
+        args.migrate_command,
+        "must be a non-empty list of non-empty strings",
+    )
 
 
 class WorkerService(AppService):
@@ -464,7 +483,7 @@ def migrate_command(
     container_name: str,
     subnet_ids: Sequence[pulumi.Input[str]],
     security_group_id: pulumi.Input[str],
-    command: Sequence[str] = MIGRATE_COMMAND,
+    command: Sequence[str],
 ) -> pulumi.Output[str]:
     """The ``aws ecs run-task`` command running ``command`` once in a task of ``task_definition`` (a family:
     its latest ACTIVE revision) in the private subnets with the app security group."""

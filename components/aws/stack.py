@@ -79,7 +79,9 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
 
 
 def _data_tier(cfg: StackConfig, deployment: Deployment) -> _DataTier:
-    network = Network("network", NetworkArgs.from_config(deployment, cfg.network))
+    network = Network(
+        "network", NetworkArgs.from_config(deployment, cfg.network, extra_egress_ports=cfg.egress_ports)
+    )
     app_secrets = AppSecrets(
         "app-secrets", AppSecretsArgs(deployment=deployment, secret_names=cfg.secret_names)
     )
@@ -95,7 +97,7 @@ def _data_tier(cfg: StackConfig, deployment: Deployment) -> _DataTier:
         "log_retention_days": cfg.effective_log_retention_days,
     }
     postgres = Postgres("postgres", PostgresArgs(**data_store_common, config=cfg.postgres))
-    redis = Redis("redis", RedisArgs(**data_store_common, config=cfg.redis))
+    redis = Redis("redis", RedisArgs(**data_store_common, config=cfg.redis, queue=cfg.app.queue))
     return _DataTier(network, app_secrets, postgres, redis)
 
 
@@ -119,6 +121,7 @@ def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin:
             redis.secret_arn_patterns,
             app_secrets.secret_arn_patterns,
         ],
+        required=cfg.app.required_env,
     )
     cluster = _cluster(cfg, deployment, app_env.secret_arn_patterns, app_secrets)
     lb = _load_balancer(cfg, deployment, network, origin)
@@ -152,6 +155,7 @@ def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin:
             memory_target_percent=cfg.api.memory_target_percent,
             scale_in_cooldown_seconds=cfg.api.scale_in_cooldown_seconds,
             scale_out_cooldown_seconds=cfg.api.scale_out_cooldown_seconds,
+            migrate_command=cfg.app.migrate_command,
         ),
     )
     worker = WorkerService(

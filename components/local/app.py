@@ -2,9 +2,9 @@
 
 The containers start with the same environment as the AWS task definitions: the plain variables come from
 :func:`components.app_env.build_app_environment` itself (same config, same data-tier ``env`` dicts, same
-checks), except ``API_URL``, which is the local one (``http://localhost:<api.port>``); every name the AWS
-tasks receive through ``secrets`` (Secrets Manager) is a plain container variable here, holding the local
-value (a Pulumi secret in the stack's state, visible to whoever runs ``docker inspect`` on this machine).
+checks); every name the AWS tasks receive through ``secrets`` (Secrets Manager) is a plain container
+variable here, holding the local value (a Pulumi secret in the stack's state, visible to whoever runs
+``docker inspect`` on this machine).
 
 Like ECS, each container has a read-only root filesystem with a writable ``/tmp`` and an init process.
 """
@@ -21,10 +21,10 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from ..app_env import build_app_environment
+from ..app_env import build_app_environment, check_required
 from ..common import Deployment, child, require
 from ..config import ImageSource, StackConfig
-from ..specs import GENERATED, GENERATED_BYTES, reserved_names
+from ..specs import GENERATED, GENERATED_BYTES, TASK_TMP, reserved_names
 from .common import (
     RESTART,
     STOP_GRACE_SECONDS,
@@ -56,7 +56,7 @@ class LocalAppSecretsArgs:
 
 class LocalAppSecrets(pulumi.ComponentResource):
     """The app keys AppSecrets generates on AWS (same names, same 32 random bytes as hex), and the
-    third-party secrets taken from the environment of ``pulumi up`` (``SENDGRID_API_KEY=... pulumi up``).
+    third-party secrets taken from the environment of ``pulumi up`` (``GOOGLE_CLIENT_SECRET=... pulumi up``).
 
     Plain: ``generated_names``, ``external_names``, ``missing_names`` (third-party names with no value: the
     app gets them empty). Output: ``values`` (name -> secret Output).
@@ -135,7 +135,8 @@ class LocalImages(pulumi.ComponentResource):
                     made[key] = (pulled_image(f"{name}-{role}", source.image, self), source.image)
             else:
                 assert source.context is not None  # ImageSource guarantees exactly one of image/context
-                key = ("context", os.path.normpath(source.context), source.dockerfile)
+                dockerfile = os.path.relpath(source.dockerfile_path, source.context)
+                key = ("context", os.path.normpath(source.context), dockerfile)
                 if key not in made:
                     made[key] = built_image(
                         f"{name}-{role}",
@@ -143,7 +144,7 @@ class LocalImages(pulumi.ComponentResource):
                         role,
                         source.context,
                         self,
-                        dockerfile=source.dockerfile,
+                        dockerfile=dockerfile,
                         component="LocalImages",
                     )
             image, ref = made[key]
@@ -158,7 +159,7 @@ class LocalImages(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class LocalAppEnvironment:
-    """Plain ``variables`` (as on AWS, local API_URL) and ``secrets`` (the AWS secret names, local values)."""
+    """Plain ``variables`` (as on AWS) and ``secrets`` (the AWS secret names, local values)."""
 
     variables: Mapping[str, str]
     secrets: Mapping[str, pulumi.Input[str]]
@@ -173,18 +174,19 @@ def local_app_environment(
     *,
     env_parts: Sequence[Mapping[str, str]],
     secret_parts: Sequence[Mapping[str, pulumi.Input[str]]],
-    api_url: str,
+    required: Sequence[str] = (),
 ) -> LocalAppEnvironment:
-    """The AWS app environment's variables (``build_app_environment``) with a local ``API_URL``, plus the
-    secret values under the names the AWS tasks read from Secrets Manager. One line per error (ValueError)."""
+    """The AWS app environment's variables (``build_app_environment``), plus the secret values under the
+    names the AWS tasks read from Secrets Manager; each ``required`` name checked. One line per error."""
     base = build_app_environment(cfg, env_parts=env_parts)
-    variables = {**base.variables, "API_URL": api_url}
+    variables = dict(base.variables)
     secrets: dict[str, pulumi.Input[str]] = {}
     for part in secret_parts:
         for name, value in part.items():
             if name in secrets or name in variables:
                 raise ValueError(f"app secrets: {name} is defined twice")
             secrets[name] = value
+    check_required(required, [*variables, *secrets])
     return LocalAppEnvironment(variables=variables, secrets=dict(sorted(secrets.items())))
 
 
@@ -265,7 +267,7 @@ class _LocalApp(pulumi.ComponentResource):
                 # As on ECS: tini-style init (signals reach node), read-only root, writable /tmp.
                 init=True,
                 read_only=True,
-                tmpfs={"/tmp": "rw"},
+                tmpfs={TASK_TMP: "rw"},
                 restart=RESTART,
                 destroy_grace_seconds=STOP_GRACE_SECONDS,
                 labels=labels(d, role=role),

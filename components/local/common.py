@@ -11,7 +11,7 @@ import pulumi_docker as docker
 
 from ..common import Deployment, child, require
 from ..config import StackConfig
-from ..images import image_tag
+from ..images import dockerfile_outside, image_tag
 
 # A local deployment has no AWS account or region; names come from the same prefix (`<app>-dev`).
 LOCAL_ACCOUNT = "local"
@@ -134,21 +134,25 @@ def built_image(
         context,
         "must be an existing directory (relative to the project directory)",
     )
+    dockerfile_path = Path(context) / dockerfile
     require(
-        (Path(context) / dockerfile).is_file(),
+        dockerfile_path.is_file(),
         component,
         "dockerfile",
         dockerfile,
-        f"must be a file inside the build context ({Path(context) / dockerfile} does not exist)",
+        f"must be a file relative to the build context ({dockerfile_path} does not exist)",
     )
     image_name = built_image_name(d, repository, context, dockerfile=dockerfile, build_args=build_args)
+    outside = dockerfile_outside(context, dockerfile)
     image = docker.RemoteImage(
         name,
         name=image_name,
         build=docker.RemoteImageBuildArgs(
             # The provider resolves a relative context against its own working directory: make it absolute.
             context=str(Path(context).resolve()),
-            dockerfile=dockerfile,
+            # Inside the context by name, outside it by absolute path (the provider builds it like
+            # `docker build -f`: kreuzwerker/terraform-provider-docker pull 402).
+            dockerfile=str(dockerfile_path.resolve()) if outside else dockerfile,
             build_args=dict(build_args) if build_args else None,
             labels=dict(sorted(d.tags(role=repository).items())),
         ),

@@ -49,7 +49,7 @@ from .network import LocalNetwork
 
 # Locally the database speaks plain TCP on the private Docker network (no certificate to verify).
 LOCAL_SSL_MODE = "disable"
-# Seed 003 (Upstash starter): 256 MB, volatile-lru.
+# Seed 003 (Upstash starter): 256 MB; the eviction policy is the stack's (redis.maxmemoryPolicy).
 REDIS_MAXMEMORY = "256mb"
 MINIO_PORT, MINIO_CONSOLE_PORT = 9000, 9001
 MINIO_ROOT_USER = "admin"
@@ -192,7 +192,7 @@ class LocalRedisArgs:
 
 
 class LocalRedis(pulumi.ComponentResource):
-    """``redis:7-alpine`` with ``--requirepass`` (generated token) and ``--maxmemory-policy volatile-lru``.
+    """``redis:7-alpine`` with ``--requirepass`` (generated token) and ``--maxmemory-policy`` from the config.
 
     The token reaches the server and ``redis-cli`` (health check) through ``REDISCLI_AUTH`` in the container's
     environment, so it is on no command line Docker shows. Plain: ``host``, ``port``, ``container_name``,
@@ -215,7 +215,7 @@ class LocalRedis(pulumi.ComponentResource):
         self.image = f"redis:{cfg.engine_version.split('.')[0]}-alpine"
         self.server_command = (
             'exec docker-entrypoint.sh redis-server --requirepass "$REDISCLI_AUTH" '
-            f"--maxmemory {REDIS_MAXMEMORY} --maxmemory-policy {specs.REDIS_MAXMEMORY_POLICY}"
+            f"--maxmemory {REDIS_MAXMEMORY} --maxmemory-policy {cfg.maxmemory_policy}"
         )
 
         image = pulled_image(f"{name}-image", self.image, self)

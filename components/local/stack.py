@@ -7,10 +7,11 @@ Cloudflare: no provider of theirs is instantiated, no invoke is made.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from ..common import Deployment
 from ..config import StackConfig
-from ..specs import MIGRATE_COMMAND
 from ..specs import backup_bucket_name as bucket_name
 from .app import (
     LocalAppSecrets,
@@ -36,6 +37,23 @@ from .data import (
 from .network import LocalNetwork, LocalNetworkArgs
 
 
+@dataclass(frozen=True)
+class _Data:
+    network: LocalNetwork
+    app_secrets: LocalAppSecrets
+    postgres: LocalPostgres
+    redis: LocalRedis
+
+
+@dataclass(frozen=True)
+class _App:
+    images: LocalImages
+    api_url: str
+    api: LocalService
+    worker: LocalService
+    scheduler: LocalScheduler
+
+
 def deploy(cfg: StackConfig) -> dict[str, Any]:
     """Create the dev stack on the local Docker engine; return ``{output name: value}`` to export.
 
@@ -44,8 +62,13 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     # Checked before any resource exists: the backups come last.
     require_local_schedule(cfg.backups.schedule)
     d = local_deployment(cfg)
+    data = _data_tier(cfg, d)
+    app = _app_tier(cfg, d, data)
+    store, backups = _backups(cfg, d, data)
+    return _outputs(cfg, data, app, store, backups)
 
-    # -- data tier -------------------------------------------------------------------------------------
+
+def _data_tier(cfg: StackConfig, d: Deployment) -> _Data:
     network = LocalNetwork("network", LocalNetworkArgs(deployment=d))
     app_secrets = LocalAppSecrets(
         "app-secrets", LocalAppSecretsArgs(deployment=d, secret_names=cfg.secret_names)
@@ -54,8 +77,11 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         "postgres", LocalPostgresArgs(deployment=d, config=cfg.postgres, network=network)
     )
     redis = LocalRedis("redis", LocalRedisArgs(deployment=d, config=cfg.redis, network=network))
+    return _Data(network, app_secrets, postgres, redis)
 
-    # -- app tier ---------------------------------------------------------------------------------------
+
+def _app_tier(cfg: StackConfig, d: Deployment, data: _Data) -> _App:
+    """The api / worker / scheduler containers: the AWS contract (commands, variables), a local API_URL."""
     images = LocalImages(
         "images",
         LocalImagesArgs(
@@ -66,20 +92,19 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     api_url = f"http://localhost:{cfg.api.port}"
     app = local_app_environment(
         cfg,
-        env_parts=[postgres.env, redis.env],
-        secret_parts=[app_secrets.values, postgres.secret_env, redis.secret_env],
-        api_url=api_url,
+        env_parts=[data.postgres.env, data.redis.env],
+        secret_parts=[data.app_secrets.values, data.postgres.secret_env, data.redis.secret_env],
+        required=cfg.app.required_env,
     )
-    data = [postgres.container, redis.container]
 
     def common(role: str) -> dict[str, Any]:
         return {
             "deployment": d,
-            "network": network,
+            "network": data.network,
             "image_id": images.image_ids[role],
             "image_ref": images.image_refs[role],
             "app": app,
-            "depends_on": data,
+            "depends_on": [data.postgres.container, data.redis.container],
         }
 
     api = LocalService(
@@ -101,12 +126,17 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     scheduler = LocalScheduler(
         "scheduler", LocalSchedulerArgs(**common("scheduler"), command=cfg.scheduler.command)
     )
+    return _App(images, api_url, api, worker, scheduler)
 
-    # -- backups ---------------------------------------------------------------------------------------
+
+def _backups(cfg: StackConfig, d: Deployment, data: _Data) -> tuple[LocalObjectStore, LocalBackups]:
     store = LocalObjectStore(
         "object-store",
         LocalObjectStoreArgs(
-            deployment=d, network=network, bucket=bucket_name(d), retention_days=cfg.backups.retention_days
+            deployment=d,
+            network=data.network,
+            bucket=bucket_name(d),
+            retention_days=cfg.backups.retention_days,
         ),
     )
     backups = LocalBackups(
@@ -115,26 +145,33 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
             deployment=d,
             config=cfg.backups,
             postgres_major_version=cfg.postgres.major_version,
-            network=network,
-            postgres=postgres,
+            network=data.network,
+            postgres=data.postgres,
             store=store,
         ),
     )
+    return store, backups
 
+
+def _outputs(
+    cfg: StackConfig, data: _Data, app: _App, store: LocalObjectStore, backups: LocalBackups
+) -> dict[str, Any]:
+    postgres, redis = data.postgres, data.redis
+    migrate = cfg.app.migrate_command
     return {
         "platform": cfg.platform,
-        "apiUrl": api_url,
-        "healthUrl": f"{api_url}{cfg.api.health_check_path}",
+        "apiUrl": app.api_url,
+        "healthUrl": f"{app.api_url}{cfg.api.health_check_path}",
         "containers": {
-            "api": api.container_names,
-            "worker": worker.container_names,
-            "scheduler": scheduler.container_names,
+            "api": app.api.container_names,
+            "worker": app.worker.container_names,
+            "scheduler": app.scheduler.container_names,
             "postgres": [postgres.container_name],
             "redis": [redis.container_name],
             "objectStore": [store.container_name],
             "backup": [backups.container_name],
         },
-        "images": {**images.image_refs, "backup": backups.image_ref},
+        "images": {**app.images.image_refs, "backup": backups.image_ref},
         "databaseUrl": postgres.host_url,
         "databasePassword": postgres.password,
         "psqlCommand": postgres.psql_command,
@@ -148,7 +185,8 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         "backupNowCommand": backups.backup_now_command,
         "listBackupsCommand": backups.list_command,
         "restoreCommand": backups.restore_command,
-        "migrateCommand": api.exec_command(*MIGRATE_COMMAND),
-        "secretsFromEnvironment": app_secrets.external_names,
-        "secretsMissing": app_secrets.missing_names,
+        # The one-off migration (app.migrateCommand) in the running api container, like the AWS task.
+        "migrateCommand": app.api.exec_command(*migrate) if migrate else None,
+        "secretsFromEnvironment": data.app_secrets.external_names,
+        "secretsMissing": data.app_secrets.missing_names,
     }
