@@ -33,5 +33,6 @@ BACKUP_IMAGE_CONTEXT = "images/pg-backup"
 BACKUP_IMAGE_REPOSITORY = "pg-backup"
 NONCURRENT_VERSION_DAYS = 7
 
+
 def backup_bucket_name(d: Deployment) -> str:
     return f"{d.prefix}-backups-{d.account_id}"

@@ -60,7 +60,7 @@ def received(evaluation: Evaluation) -> dict[str, tuple[set[str], set[str]]]:
             plain, secret = set(), set()
             for entry in c.inputs["envs"]:
                 is_secret = isinstance(entry, dict) and SECRET_SIG in entry
-                text = entry["value"] if is_secret else entry
+                text = str(entry["value"] if is_secret else entry)
                 assert text != UNKNOWN
                 (secret if is_secret else plain).add(text.partition("=")[0])
             out[role] = (plain, secret)
@@ -204,8 +204,12 @@ def test_the_dev_stack_runs_the_same_contract_as_staging() -> None:
     for role in APP_ROLES:
         assert getattr(d_cfg, role).command == getattr(s_cfg, role).command
         d_src, s_src = getattr(d_cfg, role).source, getattr(s_cfg, role).source
-        assert (d_src.context, d_src.dockerfile_path) == (s_src.context, s_src.dockerfile_path) == (
-            "app",
-            "images/escalating-reminders-api/Dockerfile",
+        assert (
+            (d_src.context, d_src.dockerfile_path)
+            == (s_src.context, s_src.dockerfile_path)
+            == (
+                "app",
+                "images/escalating-reminders-api/Dockerfile",
+            )
         )
     assert d_cfg.app == s_cfg.app
