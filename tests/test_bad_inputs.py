@@ -42,7 +42,16 @@ def _c(id: str, old: str | None, new: str, expected: str, base: str = "staging")
     return Case(id, old, new, expected, base)
 
 
-API_IMAGE = "      image: ghcr.io/yolovibecode/escalating-reminders-api:1.0.0"
+API_SOURCE = "      context: app\n      dockerfile: images/escalating-reminders-api/Dockerfile"
+DIGEST = "@sha256:" + "ab" * 32
+ENV = "    APP_ENV: uat"
+LAST_SECRET = "    - RELAY_WEBHOOK_SECRET"
+# natGateways none with a prebuilt image from a public registry: two edits of the staging file.
+NAT_NONE_PUBLIC_IMAGE = (
+    STACK_FILES["staging"]
+    .replace("    natGateways: single", "    natGateways: none", 1)
+    .replace(API_SOURCE, f"      image: ghcr.io/acme/api{DIGEST}", 1)
+)
 SIZE = "    size: {cpu: 256, memory: 512}"
 P = "saas-backend"
 
@@ -199,7 +208,7 @@ CASES: list[Case] = [
     _c(
         "nat-mode-case", "    natGateways: single", "    natGateways: perAZ", "allowed: none, single or perAz"
     ),
-    _c("nat-none-public-image", "    natGateways: single", "    natGateways: none", "without NAT gateways"),
+    _c("nat-none-public-image", None, NAT_NONE_PUBLIC_IMAGE, "without NAT gateways"),
     _c(
         "flow-log-retention-floor",
         "    flowLogRetentionDays: 14",
@@ -222,42 +231,47 @@ CASES: list[Case] = [
         "production",
     ),
     # --- services
-    _c(
-        "image-latest", API_IMAGE, "      image: ghcr.io/acme/api:latest", "pinned to a tag other than latest"
-    ),
-    _c("image-untagged", API_IMAGE, "      image: ghcr.io/acme/api", "pinned to a tag"),
+    _c("image-latest", API_SOURCE, "      image: ghcr.io/acme/api:latest", "must be pinned by digest"),
+    _c("image-untagged", API_SOURCE, "      image: ghcr.io/acme/api", "must be pinned by digest"),
+    _c("image-tag-only", API_SOURCE, "      image: ghcr.io/acme/api:1.0.0", "a tag can be moved"),
     _c(
         "image-and-context",
-        API_IMAGE,
-        API_IMAGE + "\n      context: images/pg-backup",
+        API_SOURCE,
+        API_SOURCE + f"\n      image: ghcr.io/acme/api{DIGEST}",
         "give exactly one of image",
     ),
-    _c("source-empty", API_IMAGE, "      dockerfile: Dockerfile", "give exactly one of image"),
+    _c("source-empty", API_SOURCE, "      dockerfile: Dockerfile", "give exactly one of image"),
     _c(
         "context-missing-dir",
-        API_IMAGE,
+        API_SOURCE,
         "      context: ./does-not-exist",
         'api.source.context is "./does-not-exist"; no such directory',
     ),
     _c(
         "dockerfile-missing",
-        API_IMAGE,
-        "      context: images/pg-backup\n      dockerfile: Nope",
-        "no such file in the context",
+        API_SOURCE,
+        "      context: images/pg-backup\n      dockerfile: images/pg-backup/Nope",
+        "no such file (relative to the project",
+    ),
+    _c(
+        "dockerfile-on-an-image",
+        API_SOURCE,
+        f"      image: ghcr.io/acme/api{DIGEST}\n      dockerfile: Dockerfile",
+        "only a build context has a Dockerfile",
     ),
     _c(
         "platform-windows",
-        API_IMAGE,
-        API_IMAGE + "\n      platform: windows/amd64",
+        API_SOURCE,
+        API_SOURCE + "\n      platform: windows/amd64",
         "allowed: linux/arm64 or linux/amd64",
     ),
     _c(
         "command-string",
-        "    command: [npm, run, start:prod]",
-        "    command: npm run start:prod",
+        "    command: [npm, run, start:api]",
+        "    command: npm run start:api",
         "must be a valid list",
     ),
-    _c("command-empty", "    command: [npm, run, start:prod]", "    command: []", "non-empty list"),
+    _c("command-empty", "    command: [npm, run, start:api]", "    command: []", "non-empty list"),
     _c("port-zero", "    port: 3801", "    port: 0", "TCP port between 1 and 65535"),
     _c("port-too-big", "    port: 3801", "    port: 70000", "TCP port between 1 and 65535"),
     _c("port-text", "    port: 3801", "    port: http", "must be a valid integer"),
@@ -291,7 +305,7 @@ CASES: list[Case] = [
     _c("worker-replicas-zero", "    replicas: 2", "    replicas: 0", "worker.replicas is 0"),
     _c(
         "worker-spot-arm",
-        "      platform: linux/amd64 # Fargate Spot runs X86_64 tasks only\n",
+        "      platform: linux/amd64 # Fargate Spot runs X86_64 tasks only: a build of its own\n",
         "",
         "Fargate Spot runs only X86_64",
     ),
@@ -451,65 +465,84 @@ CASES: list[Case] = [
         "{requests: 1000}",
         "periodSeconds is missing",
     ),
-    _c("auth-path-relative", "pathPrefix: /auth", "pathPrefix: auth", "absolute URL path"),
+    _c("auth-path-relative", "pathPrefix: /v1/auth", "pathPrefix: v1/auth", "absolute URL path"),
+    _c(
+        "auth-path-outside-the-route-prefix",
+        "pathPrefix: /v1/auth",
+        "pathPrefix: /auth",
+        "the app serves its routes under app.routePrefix /v1: use /v1/auth",
+    ),
     _c("zone-id-short", "    plan: free", "    plan: free\n    zoneId: abc", "Cloudflare zone id"),
     # --- app environment and secrets
     _c(
         "log-level-verbose",
-        "    LOG_LEVEL: debug",
-        "    LOG_LEVEL: verbose",
+        ENV,
+        ENV + "\n    LOG_LEVEL: verbose",
         "the app's log levels are debug, info, warn, error",
     ),
-    _c("log-level-upper", "    LOG_LEVEL: debug", "    LOG_LEVEL: DEBUG", "the app's log levels"),
-    _c(
-        "env-bool-unquoted",
-        '    FEATURE_MARKETPLACE: "false"',
-        "    FEATURE_MARKETPLACE: false",
-        'quote it ("false")',
-    ),
-    _c("env-number-unquoted", '    FEATURE_MARKETPLACE: "false"', "    MAX_ITEMS: 10", 'quote it ("10")'),
-    _c(
-        "env-secret-name",
-        "    LOG_LEVEL: debug",
-        "    LOG_LEVEL: debug\n    STRIPE_SECRET_KEY: sk",
-        "looks like a secret",
-    ),
-    _c(
-        "env-lowercase-name",
-        "    LOG_LEVEL: debug",
-        "    LOG_LEVEL: debug\n    log_format: json",
-        "environment variable names",
-    ),
-    _c(
-        "env-computed",
-        "    LOG_LEVEL: debug",
-        "    LOG_LEVEL: debug\n    PORT: '8080'",
-        "PORT is computed by the program",
-    ),
+    _c("log-level-upper", ENV, ENV + "\n    LOG_LEVEL: DEBUG", "the app's log levels"),
+    _c("env-bool-unquoted", ENV, ENV + "\n    ENABLE_SEEDING: false", 'quote it ("false")'),
+    _c("env-number-unquoted", '    SMTP_PORT: "587"', "    SMTP_PORT: 587", 'quote it ("587")'),
+    _c("env-secret-name", ENV, ENV + "\n    STRIPE_SECRET_KEY: sk", "looks like a secret"),
+    _c("env-lowercase-name", ENV, ENV + "\n    log_format: json", "environment variable names"),
+    _c("env-computed", ENV, ENV + "\n    PORT: '8080'", "PORT is computed by the program"),
+    _c("env-home-computed", ENV, ENV + "\n    HOME: /home/node", "HOME is computed by the program"),
     _c(
         "env-database-url",
-        "    LOG_LEVEL: debug",
-        "    LOG_LEVEL: debug\n    DATABASE_URL: postgres://x",
+        ENV,
+        ENV + "\n    DATABASE_URL: postgres://x",
         "DATABASE_URL is a secret set by Postgres",
     ),
-    _c(
-        "env-and-secret",
-        "    LOG_LEVEL: debug",
-        "    LOG_LEVEL: debug\n    TWILIO_PHONE_NUMBER: '+1'",
-        "both a plain env var",
-    ),
-    _c("secret-duplicate", "    - SENTRY_DSN", "    - SENTRY_DSN\n    - SENTRY_DSN", "names must be unique"),
+    _c("env-and-secret", ENV, ENV + "\n    GOOGLE_CLIENT_ID: x", "both a plain env var"),
+    _c("smtp-port-25", '    SMTP_PORT: "587"', '    SMTP_PORT: "25"', "AWS throttles port 25"),
+    _c("smtp-without-port", '    SMTP_PORT: "587"\n', "", "with env.SMTP_HOST set the tasks send mail"),
+    _c("secret-duplicate", LAST_SECRET, LAST_SECRET + "\n" + LAST_SECRET, "names must be unique"),
     _c(
         "secret-reserved",
-        "    - SENTRY_DSN",
-        "    - SENTRY_DSN\n    - DATABASE_URL",
+        LAST_SECRET,
+        LAST_SECRET + "\n    - DATABASE_URL",
         "DATABASE_URL is set by Postgres",
     ),
-    _c("secret-lowercase", "    - SENTRY_DSN", "    - sentry_dsn", "environment variable name"),
+    _c("secret-lowercase", LAST_SECRET, "    - relay_webhook_secret", "environment variable name"),
+    # --- the app contract
+    _c(
+        "queue-on-an-evicting-redis",
+        "    maxmemoryPolicy: noeviction",
+        "    maxmemoryPolicy: volatile-lru",
+        "app.queue is bullmq, which needs noeviction",
+    ),
+    _c("redis-policy-unknown", "    maxmemoryPolicy: noeviction", "    maxmemoryPolicy: lru", "allowed:"),
+    _c("route-prefix-slash", "    routePrefix: /v1", "    routePrefix: /v1/", "without a trailing slash"),
+    _c("route-prefix-relative", "    routePrefix: /v1", "    routePrefix: v1", "absolute path"),
+    _c(
+        "egress-port-25",
+        "    queue: bullmq",
+        "    queue: bullmq\n    egressPorts: [25]",
+        "AWS throttles outbound port 25",
+    ),
+    _c(
+        "egress-port-always-open",
+        "    queue: bullmq",
+        "    queue: bullmq\n    egressPorts: [443]",
+        "443 is always open",
+    ),
+    _c("required-env-lowercase", "      - CORS_ORIGIN", "      - cors_origin", "environment variable name"),
+    _c(
+        "migrate-command-empty",
+        "    migrateCommand: [npx, --no, prisma, migrate, deploy]",
+        "    migrateCommand: []",
+        "non-empty list",
+    ),
+    _c(
+        "one-tag-two-architectures",
+        None,
+        STACK_FILES["staging"].replace(API_SOURCE, f"      image: ghcr.io/acme/api{DIGEST}", 3),
+        "one image has one CPU architecture unless it is a multi-arch index",
+    ),
     _c(
         "secret-names-string",
         f"  {P}:secretNames:\n",
-        f"  {P}:secretNames: SENTRY_DSN\n  {P}:x:\n",
+        f"  {P}:secretNames: RELAY_WEBHOOK_SECRET\n  {P}:x:\n",
         "secretNames",
     ),
     _c("alerts-email-bad", "    email: ops@escalating-reminders.com", "    email: ops", "email address"),

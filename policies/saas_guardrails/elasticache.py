@@ -1,6 +1,10 @@
-"""ElastiCache (Redis) replication groups: TLS, auth token, encryption at rest; production fails over."""
+"""ElastiCache (Redis): TLS, auth token, encryption at rest; production fails over; a queue's Redis never
+evicts."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -9,9 +13,10 @@ from pulumi_policy import (
     Severity,
 )
 
-from ._util import Report, has_key, is_production, show
+from ._util import Report, as_list, as_map, has_key, is_production, show, tag
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+PARAMETER_GROUP = "aws:elasticache/parameterGroup:ParameterGroup"
 
 
 def _check_encryption(args: ResourceValidationArgs, report: Report) -> None:
@@ -79,4 +84,46 @@ elasticache_production_failover = ResourceValidationPolicy(
     severity=Severity.MEDIUM,
 )
 
-POLICIES = [elasticache_encryption, elasticache_auth_token, elasticache_production_failover]
+
+def _maxmemory_policy(props: Mapping[str, Any]) -> str | None:
+    for item in as_list(props.get("parameters")):
+        entry = as_map(item)
+        if entry is not None and entry.get("name") == "maxmemory-policy":
+            value = entry.get("value")
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _check_queue_noeviction(args: ResourceValidationArgs, report: Report) -> None:
+    # BullMQ, Going to production, "Max memory policy": noeviction "is the only setting that guarantees the
+    # correct behavior of the queues" (https://docs.bullmq.io/guide/going-to-production). Without the
+    # parameter the redis7 family's default applies: volatile-lru (ElastiCache User Guide, Redis OSS
+    # parameters, maxmemory-policy).
+    if args.resource_type != PARAMETER_GROUP:
+        return
+    queue = tag(args.props, "queue")
+    if queue is None:
+        return
+    policy = _maxmemory_policy(args.props)
+    if policy != "noeviction":
+        shown = show(policy) if policy is not None else "unset (the family default volatile-lru)"
+        report(
+            f"ElastiCache parameter group '{args.name}' serves the {queue} queue and has maxmemory-policy "
+            f"{shown}; a queue needs noeviction: an evicted job or lock key loses or repeats the job."
+        )
+
+
+elasticache_queue_noeviction = ResourceValidationPolicy(
+    name="elasticache-queue-noeviction",
+    description="A Redis parameter group tagged `queue` (a job queue such as BullMQ) never evicts keys.",
+    validate=_check_queue_noeviction,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+POLICIES = [
+    elasticache_encryption,
+    elasticache_auth_token,
+    elasticache_production_failover,
+    elasticache_queue_noeviction,
+]

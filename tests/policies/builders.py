@@ -247,7 +247,12 @@ def _data(s: _Stack) -> RecordedResource:
         res(
             "aws:elasticache/parameterGroup:ParameterGroup",
             "redis-params",
-            {"name": f"{s.prefix}-redis7-{replacement_digest(forcing)}", **forcing, "tags": tags(s.env)},
+            {
+                "name": f"{s.prefix}-redis7-{replacement_digest(forcing)}",
+                **forcing,
+                "parameters": [{"name": "maxmemory-policy", "value": "noeviction"}],
+                "tags": tags(s.env, queue="bullmq"),
+            },
         )
     )
     return kms

@@ -327,6 +327,20 @@ CASES = [
         "elasticache-production-failover",
         "multiAzEnabled unset",
     ),
+    Case(
+        "redis-queue-evicts",
+        lambda: with_inputs(
+            staging(), "redis-params", parameters=[{"name": "maxmemory-policy", "value": "volatile-lru"}]
+        ),
+        "elasticache-queue-noeviction",
+        "parameter group 'redis-params' serves the bullmq queue and has maxmemory-policy \"volatile-lru\"",
+    ),
+    Case(
+        "redis-queue-default-policy",
+        lambda: with_inputs(staging(), "redis-params", parameters=[]),
+        "elasticache-queue-noeviction",
+        "maxmemory-policy unset (the family default volatile-lru)",
+    ),
     # S3
     Case(
         "s3-no-public-access-block",
