@@ -42,7 +42,7 @@ def _run(
             "    port: 3801",
             "    port: {",
             cli.EXIT_CONFIG,
-            "preflight: Pulumi.case.yaml:21:28: YAML syntax error: expected",
+            "preflight: Pulumi.case.yaml:22:28: YAML syntax error: expected",
         ),
         (
             "    username: app",
@@ -70,7 +70,7 @@ def test_config_mistakes_exit_before_the_program_with_their_own_code(
 def test_all_mistakes_of_one_run_are_listed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = STAGING.replace("    LOG_LEVEL: debug", "    LOG_LEVEL: verbose").replace(
+    text = STAGING.replace("    APP_ENV: uat", "    APP_ENV: uat\n    LOG_LEVEL: verbose").replace(
         "aws:region: us-west-2", "aws:region: us-wset-2"
     )
     code, lines = _run(tmp_path, text, monkeypatch, capsys)
