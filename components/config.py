@@ -493,6 +493,10 @@ class RateLimit(_Section):
         return v
 
 
+# Seed 000: 5 requests / 15 min per IP on the auth path (under app.routePrefix when the app has one).
+DEFAULT_AUTH_RATE_LIMIT = {"requests": 5, "periodSeconds": 900, "pathPrefix": "/auth"}
+
+
 class EdgeConfig(_Section):
     plan: CloudflarePlan = "free"
     """Cloudflare plan of the zone (decides rate-limit periods and managed WAF)."""
@@ -505,9 +509,7 @@ class EdgeConfig(_Section):
         default_factory=lambda: RateLimit.model_validate({"requests": 100, "periodSeconds": 900})
     )
     auth_rate_limit: RateLimit = Field(
-        default_factory=lambda: RateLimit.model_validate(
-            {"requests": 5, "periodSeconds": 900, "pathPrefix": "/auth"}
-        )
+        default_factory=lambda: RateLimit.model_validate(DEFAULT_AUTH_RATE_LIMIT)
     )
 
     owasp_action: Literal["log", "block"] | None = None
@@ -658,6 +660,21 @@ class StackConfig(_Section):
     """The app's contract: route prefix, required variables, extra egress, queue, migrations."""
     alerts: AlertsConfig = AlertsConfig()
     """Alarm notifications."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auth_path_under_route_prefix(cls, data: Any) -> Any:
+        """Without an explicit ``edge.authRateLimit`` the default limit counts ``<routePrefix>/auth``."""
+        if not isinstance(data, Mapping):
+            return data
+        app, edge = data.get("app"), data.get("edge", {})
+        prefix = app.get("routePrefix") if isinstance(app, Mapping) else None
+        if not isinstance(prefix, str) or not prefix or not isinstance(edge, Mapping):
+            return data
+        if "authRateLimit" in edge:
+            return data
+        auth = {**DEFAULT_AUTH_RATE_LIMIT, "pathPrefix": f"{prefix}{DEFAULT_AUTH_RATE_LIMIT['pathPrefix']}"}
+        return {**data, "edge": {**edge, "authRateLimit": auth}}
 
     @field_validator("app_name")
     @classmethod
