@@ -13,10 +13,16 @@ stack="${1:?usage: scripts/deploy.sh <stack> [pulumi up flags...]}"
 shift
 up=(pulumi up --stack "$stack" --yes --policy-pack policies "$@")
 
+# An assignment, not a process substitution: a failure here stops the script (set -e).
+urns="$(python -m scripts.service_urns "$stack")"
 excludes=()
-while IFS= read -r urn; do
+for urn in $urns; do
   excludes+=(--exclude "$urn")
-done < <(python -m scripts.service_urns "$stack")
+done
+if [[ ${#excludes[@]} -ne 6 ]]; then
+  echo "deploy: expected the URNs of 3 services, got: $urns" >&2
+  exit 1
+fi
 
 echo "deploy: 1/3 everything but the services"
 "${up[@]}" "${excludes[@]}" --exclude-dependents

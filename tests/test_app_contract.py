@@ -213,3 +213,19 @@ def test_the_dev_stack_runs_the_same_contract_as_staging() -> None:
             )
         )
     assert d_cfg.app == s_cfg.app
+
+
+def test_the_readme_table_lists_every_variable_each_task_receives() -> None:
+    """README "What every task receives": exactly the names the staging tasks get, plain or secret."""
+    from tests.conftest import stack_evaluation
+
+    text = (REPO_ROOT / "README.md").read_text()
+    table = text.split("<!-- task-variables:start -->")[1].split("<!-- task-variables:end -->")[0]
+    listed: dict[str, str] = {}
+    for row in table.strip().splitlines()[2:]:
+        names, kind = row.split("|")[1:3]
+        for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", names):
+            listed[name] = kind.strip()
+    for role, (plain, secret) in received(stack_evaluation("staging", False)).items():
+        assert {n for n, k in listed.items() if k == "plain"} == plain, role
+        assert {n for n, k in listed.items() if k == "secret"} == secret, role

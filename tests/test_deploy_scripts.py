@@ -55,8 +55,6 @@ def _tools(tmp_path: Path, *, exit_code: str = "0", task: str = TASK, migrate: s
     for name, text in (("pulumi", PULUMI), ("aws", AWS)):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    # `python` in deploy.sh is this interpreter (the project's venv in CI).
-    (bin_dir / "python").symlink_to(sys.executable)
     (answers / "output-migrateCommand").write_text(migrate + "\n")
     (answers / "output-clusterName").write_text("escalating-reminders-staging\n")
     (answers / "task").write_text(task + "\n")
@@ -65,7 +63,8 @@ def _tools(tmp_path: Path, *, exit_code: str = "0", task: str = TASK, migrate: s
     calls.write_text("")
     return {
         **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        # `python` in deploy.sh is the project's venv (as in CI, where .venv/bin is on PATH).
+        "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]]),
         "ANSWERS": str(answers),
         "CALLS": str(calls),
     }

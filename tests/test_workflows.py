@@ -95,10 +95,15 @@ def test_deploys_staging_on_main_and_production_through_the_environment(deploy: 
     for stack, job in (("staging", staging), ("production", production)):
         assert job["permissions"]["id-token"] == "write"
         assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
+        # The CLI only; scripts/deploy.sh runs `pulumi up` (with the pack) around the migrations, and fails
+        # the job when they fail (tests/test_deploy_scripts.py).
         (pulumi,) = _uses(job, "pulumi/actions")
-        assert pulumi["with"]["command"] == "up"
-        assert pulumi["with"]["stack-name"] == stack
-        assert pulumi["with"]["policyPacks"] == "policies"
+        assert "command" not in (pulumi.get("with") or {})
+        (step,) = [s for s in _steps(job) if f"scripts/deploy.sh {stack}" in s.get("run", "")]
+        assert 'pulumi login "$PULUMI_BACKEND_URL"' in step["run"]
+        assert step["env"]["PULUMI_BACKEND_URL"] == "${{ secrets.PULUMI_BACKEND_URL }}"
+        (checkout,) = _uses(job, "actions/checkout")
+        assert checkout["with"]["submodules"] is True  # the app checkout is the build context
         assert _uses(job, "aws-actions/configure-aws-credentials")
     assert "Required reviewers" in (WORKFLOWS / "deploy.yml").read_text()
 
