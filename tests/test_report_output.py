@@ -72,9 +72,9 @@ def test_edge_rules_show_expression_count_period_mitigation_and_action(staging: 
     rate = [line for line in lines if line.startswith("[http_ratelimit]")]
     assert rate == [
         "[http_ratelimit] edge_authratelimit: block for 10 s once a client exceeds 40 requests per 10 s per "
-        'cf.colo.id + ip.src; counts requests matching ((http.request.uri.path eq "/auth" or '
-        'starts_with(http.request.uri.path, "/auth/")))'
-    ]
+        'cf.colo.id + ip.src; counts requests matching ((http.request.uri.path eq "/v1/auth" or '
+        'starts_with(http.request.uri.path, "/v1/auth/")))'
+    ]  # the app's auth routes live under its route prefix /v1 (tests/fixtures/app-contract.yaml)
     assert any(line.startswith("[http_request_firewall_custom] block_exploit_paths: block") for line in lines)
 
 

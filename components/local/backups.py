@@ -139,16 +139,7 @@ class LocalBackups(pulumi.ComponentResource):
             opts=child(self, depends_on=[db.container, store.setup], delete_before_replace=True),
         )
 
-        c = self.container_name
-        self.backup_now_command = f"docker exec {c} pg-backup backup"
-        # Like the AWS restore task: create the target database when missing, then restore into it.
-        self.restore_command = (
-            f"docker exec -e RESTORE_KEY=<RESTORE_KEY> -e RESTORE_TARGET_DATABASE=<RESTORE_TARGET_DATABASE> "
-            f'{c} sh -c \'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; '
-            "exec pg-backup restore'"
-        )
-        self.list_command = f"docker exec {c} aws s3 ls --recursive s3://{store.bucket}/{BACKUP_PREFIX}"
-        self.logs_command = f"docker logs {c}"
+        self._commands(store.bucket)
         self.register_outputs(
             {
                 "containerName": self.container_name,
@@ -159,3 +150,16 @@ class LocalBackups(pulumi.ComponentResource):
                 "restoreCommand": self.restore_command,
             }
         )
+
+    def _commands(self, bucket: str) -> None:
+        """The runbook's commands against the schedule container."""
+        c = self.container_name
+        self.backup_now_command = f"docker exec {c} pg-backup backup"
+        # Like the AWS restore task: create the target database when missing, then restore into it.
+        self.restore_command = (
+            f"docker exec -e RESTORE_KEY=<RESTORE_KEY> -e RESTORE_TARGET_DATABASE=<RESTORE_TARGET_DATABASE> "
+            f'{c} sh -c \'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; '
+            "exec pg-backup restore'"
+        )
+        self.list_command = f"docker exec {c} aws s3 ls --recursive s3://{bucket}/{BACKUP_PREFIX}"
+        self.logs_command = f"docker logs {c}"

@@ -314,20 +314,7 @@ class LocalObjectStore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LocalObjectStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        require(
-            bool(_BUCKET_RE.match(args.bucket)) and ".." not in args.bucket,
-            "LocalObjectStore",
-            "bucket",
-            args.bucket,
-            "must be a valid S3 bucket name",
-        )
-        require(
-            1 <= args.retention_days <= 3650,
-            "LocalObjectStore",
-            "retention_days",
-            args.retention_days,
-            "must be 1..3650",
-        )
+        _validate_object_store(args)
         super().__init__("saas:local:ObjectStore", name, None, opts)
         d = args.deployment
         self.bucket = args.bucket
@@ -338,7 +325,20 @@ class LocalObjectStore(pulumi.ComponentResource):
         self.access_key = MINIO_ROOT_USER
         self.region = MINIO_REGION
         self.container_name = f"{d.prefix}-minio"
+        self._server(name, args)
+        self._bucket_setup(name, args)
+        self.register_outputs(
+            {
+                "bucket": self.bucket,
+                "endpoint": self.endpoint,
+                "hostEndpoint": self.host_endpoint,
+                "consoleUrl": self.console_url,
+            }
+        )
 
+    def _server(self, name: str, args: LocalObjectStoreArgs) -> None:
+        """The MinIO server: image, data volume, generated root password, the container."""
+        d = args.deployment
         image = pulled_image(f"{name}-image", MINIO_IMAGE, self)
         volume = docker.Volume(
             f"{name}-data", name=f"{d.prefix}-minio-data", labels=volume_labels(d), opts=child(self)
@@ -350,7 +350,6 @@ class LocalObjectStore(pulumi.ComponentResource):
             opts=child(self, additional_secret_outputs=["result", "bcryptHash"]),
         )
         self.secret_key = pulumi.Output.secret(password.result)
-
         self.container = docker.Container(
             f"{name}-container",
             name=self.container_name,
@@ -375,6 +374,9 @@ class LocalObjectStore(pulumi.ComponentResource):
             opts=child(self, delete_before_replace=True),
         )
 
+    def _bucket_setup(self, name: str, args: LocalObjectStoreArgs) -> None:
+        """The one-shot ``mc`` container creating the bucket (``pulumi up`` waits for its exit)."""
+        d = args.deployment
         mc_image = pulled_image(f"{name}-mc-image", MC_IMAGE, self)
         endpoint_host = f"{self.host}:{MINIO_PORT}"
         # mc reads the alias `local` from MC_HOST_local (the password is alphanumeric: no URL escaping).
@@ -396,11 +398,20 @@ class LocalObjectStore(pulumi.ComponentResource):
             labels=labels(d, role="setup"),
             opts=child(self, depends_on=[self.container], delete_before_replace=True),
         )
-        self.register_outputs(
-            {
-                "bucket": self.bucket,
-                "endpoint": self.endpoint,
-                "hostEndpoint": self.host_endpoint,
-                "consoleUrl": self.console_url,
-            }
-        )
+
+
+def _validate_object_store(args: LocalObjectStoreArgs) -> None:
+    require(
+        bool(_BUCKET_RE.match(args.bucket)) and ".." not in args.bucket,
+        "LocalObjectStore",
+        "bucket",
+        args.bucket,
+        "must be a valid S3 bucket name",
+    )
+    require(
+        1 <= args.retention_days <= 3650,
+        "LocalObjectStore",
+        "retention_days",
+        args.retention_days,
+        "must be 1..3650",
+    )
