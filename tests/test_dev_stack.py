@@ -274,6 +274,7 @@ def test_redis_requires_the_generated_token_and_never_evicts(dev_up: Evaluation)
     assert (shell, flag) == ("sh", "-c")
     assert '--requirepass "$REDISCLI_AUTH"' in command
     assert "--maxmemory-policy noeviction" in command
+    assert labels(redis)["queue"] == "bullmq"  # what the pack's docker-queue-redis-noeviction reads
     assert command.startswith("exec docker-entrypoint.sh redis-server ")
     token = dev_up.one("random:index/randomPassword:RandomPassword", "redis-auth-token").outputs["result"]
     assert env(redis) == {"REDISCLI_AUTH": token}

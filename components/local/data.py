@@ -189,6 +189,8 @@ class LocalRedisArgs:
     config: RedisConfig
     network: LocalNetwork
     host_port: int = REDIS_HOST_PORT
+    # The app's job queue on this Redis (config app.queue): a container label the policy pack reads.
+    queue: str | None = None
 
 
 class LocalRedis(pulumi.ComponentResource):
@@ -249,7 +251,7 @@ class LocalRedis(pulumi.ComponentResource):
             wait=True,
             wait_timeout=HEALTHY_TIMEOUT_SECONDS,
             destroy_grace_seconds=STOP_GRACE_SECONDS,
-            labels=labels(d, role="redis"),
+            labels=labels(d, role="redis", **({"queue": args.queue} if args.queue else {})),
             opts=child(self, delete_before_replace=True),
         )
 

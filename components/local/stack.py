@@ -76,7 +76,9 @@ def _data_tier(cfg: StackConfig, d: Deployment) -> _Data:
     postgres = LocalPostgres(
         "postgres", LocalPostgresArgs(deployment=d, config=cfg.postgres, network=network)
     )
-    redis = LocalRedis("redis", LocalRedisArgs(deployment=d, config=cfg.redis, network=network))
+    redis = LocalRedis(
+        "redis", LocalRedisArgs(deployment=d, config=cfg.redis, network=network, queue=cfg.app.queue)
+    )
     return _Data(network, app_secrets, postgres, redis)
 
 

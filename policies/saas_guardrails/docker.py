@@ -10,6 +10,7 @@ loopback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,4 +132,36 @@ docker_no_privileged_containers = ResourceValidationPolicy(
     severity=Severity.HIGH,
 )
 
-POLICIES = [docker_scheduler_container, docker_ports_loopback, docker_no_privileged_containers]
+
+def _check_queue_redis(args: ResourceValidationArgs, report: Report) -> None:
+    # BullMQ, Going to production, "Max memory policy": noeviction "is the only setting that guarantees the
+    # correct behavior of the queues" (https://docs.bullmq.io/guide/going-to-production). Redis's own
+    # default is noeviction (redis.conf), so only a policy set on the command line can break it.
+    if args.resource_type != DOCKER_CONTAINER:
+        return
+    queues = label_values(args.props, "queue")
+    if not queues:
+        return
+    command = " ".join(str(part) for part in as_list(args.props.get("command")))
+    found = re.search(r"--maxmemory-policy\s+(\S+)", command)
+    if found is not None and found.group(1) != "noeviction":
+        report(
+            f"Docker container '{args.name}' serves the {queues[0]} queue and runs Redis with "
+            f"--maxmemory-policy {found.group(1)}; a queue needs noeviction."
+        )
+
+
+docker_queue_redis_noeviction = ResourceValidationPolicy(
+    name="docker-queue-redis-noeviction",
+    description="A Redis container labelled `queue` never evicts keys (maxmemory-policy noeviction).",
+    validate=_check_queue_redis,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+POLICIES = [
+    docker_scheduler_container,
+    docker_ports_loopback,
+    docker_no_privileged_containers,
+    docker_queue_redis_noeviction,
+]

@@ -688,6 +688,12 @@ def good_dev_stack() -> list[RecordedResource]:
     return [
         network,
         container("postgres-container", "postgres", ports=[{**loopback, "internal": 5432, "external": 3802}]),
+        container(
+            "redis-container",
+            "redis",
+            command=["sh", "-c", "exec redis-server --maxmemory 256mb --maxmemory-policy noeviction"],
+            labels=docker_labels(role="redis", queue="bullmq"),
+        ),
         container("api-container", "api", ports=[{**loopback, "internal": 3801, "external": 3801}]),
         container("worker-container", "worker"),
         container("scheduler-container", "scheduler", command=["npm", "run", "start:scheduler"]),

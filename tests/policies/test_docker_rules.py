@@ -12,6 +12,7 @@ from preflight.model import RecordedResource
 from .builders import DOCKER_CONTAINER, explain, good_dev_stack, good_stack, policies_of, res, with_inputs
 
 Analyze = Callable[[Sequence[RecordedResource]], list[Violation]]
+EVICTING_REDIS = ["sh", "-c", "exec redis-server --maxmemory 256mb --maxmemory-policy volatile-lru"]
 
 
 def test_dev_stack_passes_every_policy(analyze: Analyze) -> None:
@@ -23,6 +24,7 @@ def test_aws_rules_stay_silent_on_a_broken_dev_stack(analyze: Analyze) -> None:
     """Everything wrong at once with the containers: only docker rules and the scheduler count speak."""
     broken = with_inputs(good_dev_stack(), "api-container", privileged=True, ports=[{"internal": 3801}])
     broken = with_inputs(broken, "scheduler-container", restart="no")
+    broken = with_inputs(broken, "redis-container", command=EVICTING_REDIS)
     violations = analyze(broken)
     docker_names = {p.name for p in DOCKER_POLICIES}
     assert policies_of(violations) == docker_names, explain(violations)
@@ -70,3 +72,12 @@ def test_the_docker_rules_are_in_the_pack() -> None:
     names = [p.name for p in ALL_POLICIES]
     for policy in DOCKER_POLICIES:
         assert names.count(policy.name) == 1
+
+
+def test_a_queue_redis_that_evicts_fails(analyze: Analyze) -> None:
+    """BullMQ, Going to production, "Max memory policy": a queue's Redis must run noeviction."""
+    violations = analyze(with_inputs(good_dev_stack(), "redis-container", command=EVICTING_REDIS))
+    assert policies_of(violations) == {"docker-queue-redis-noeviction"}, explain(violations)
+    assert "serves the bullmq queue and runs Redis with --maxmemory-policy volatile-lru" in (
+        violations[0].message
+    )
