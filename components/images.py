@@ -75,3 +75,13 @@ def dockerfile_outside(context: str | os.PathLike[str], dockerfile: str) -> bool
     """Whether ``dockerfile`` (relative to ``context``) lies outside the context directory."""
     root = Path(os.path.normpath(context))
     return not Path(os.path.normpath(root / dockerfile)).is_relative_to(root)
+
+
+def empty_context_warnings(contexts: Mapping[str, str | None]) -> list[str]:
+    """One warning per role whose build context is an empty directory (a submodule not checked out)."""
+    return [
+        f"{role}.source.context {context} is empty, so its image cannot build: a submodule not checked "
+        "out? run `git submodule update --init`"
+        for role, context in contexts.items()
+        if context is not None and Path(context).is_dir() and not any(Path(context).iterdir())
+    ]

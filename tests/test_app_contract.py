@@ -229,3 +229,44 @@ def test_the_readme_table_lists_every_variable_each_task_receives() -> None:
     for role, (plain, secret) in received(stack_evaluation("staging", False)).items():
         assert {n for n, k in listed.items() if k == "plain"} == plain, role
         assert {n for n, k in listed.items() if k == "secret"} == secret, role
+
+
+def test_a_different_app_deploys_by_editing_the_stack_file_only() -> None:
+    """Neutral code defaults: no app section, another command and port, no migrations, no queue."""
+    from preflight.engine import evaluate
+
+    api = {**stack_file("staging")["saas-backend:api"], "command": ["node", "server.js"], "port": 8080}
+    evaluation = evaluate(
+        "staging",
+        preview=True,
+        overrides={
+            "saas-backend:app": None,
+            "saas-backend:api": api,
+            "saas-backend:env": {"CORS_ORIGIN": "https://example.dev"},
+            "saas-backend:secretNames": [],
+        },
+    )
+    assert evaluation.error is None, evaluation.error
+    assert evaluation.outputs.get("migrateCommand") is None
+    plain, secret = received(evaluation)["api"]
+    assert "GOOGLE_CLIENT_SECRET" not in secret and "SMTP_HOST" not in plain
+    tasks = {t.inputs["tags"]["role"]: t for t in evaluation.of_type(TASK_DEF)}
+    (c,) = json.loads(tasks["api"].inputs["containerDefinitions"])
+    assert c["command"] == ["node", "server.js"] and c["portMappings"][0]["containerPort"] == 8080
+    egress = evaluation.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert not [r for r in egress if r.inputs["fromPort"] == 587]  # no SMTP_HOST, no SMTP port
+
+
+def test_an_app_checkout_not_initialised_is_named(tmp_path: Any) -> None:
+    from components.images import empty_context_warnings
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "built").mkdir()
+    (tmp_path / "built" / "package.json").write_text("{}")
+    warnings = empty_context_warnings(
+        {"api": str(tmp_path / "app"), "worker": str(tmp_path / "built"), "scheduler": None}
+    )
+    assert warnings == [
+        f"api.source.context {tmp_path / 'app'} is empty, so its image cannot build: a submodule not "
+        "checked out? run `git submodule update --init`"
+    ]

@@ -14,7 +14,8 @@ import pulumi_aws as aws
 
 from ..app_env import build_app_environment
 from ..common import Deployment
-from ..config import StackConfig
+from ..config import APP_ROLES, StackConfig
+from ..images import empty_context_warnings
 from ..ratelimit import stack_limits, translate_all
 from .backups import Backups, BackupsArgs
 from .cluster import Cluster, ClusterArgs
@@ -64,6 +65,8 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
         cfg.edge.plan, stack_limits(cfg.edge), strict=cfg.is_production, acknowledged=cfg.edge.app_only_limits
     )
     for warning in edge_rate_limits.app_only:
+        pulumi.log.warn(warning)
+    for warning in empty_context_warnings({r: getattr(cfg, r).source.context for r in APP_ROLES}):
         pulumi.log.warn(warning)
 
     zone = verified_zone(cfg.domain, cfg.edge.plan, cfg.edge.zone_id)

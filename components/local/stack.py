@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from ..common import Deployment
-from ..config import StackConfig
+from ..config import APP_ROLES, StackConfig
+from ..images import empty_context_warnings
 from ..specs import backup_bucket_name as bucket_name
 from .app import (
     LocalAppSecrets,
@@ -61,6 +64,8 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     """
     # Checked before any resource exists: the backups come last.
     require_local_schedule(cfg.backups.schedule)
+    for warning in empty_context_warnings({r: getattr(cfg, r).source.context for r in APP_ROLES}):
+        pulumi.log.warn(warning)
     d = local_deployment(cfg)
     data = _data_tier(cfg, d)
     app = _app_tier(cfg, d, data)

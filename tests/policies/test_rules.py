@@ -341,6 +341,16 @@ CASES = [
         "elasticache-queue-noeviction",
         "maxmemory-policy unset (the family default volatile-lru)",
     ),
+    Case(
+        "dev-redis-queue-evicts",
+        lambda: with_inputs(
+            good_dev_stack(),
+            "redis-container",
+            command=["sh", "-c", "exec redis-server --maxmemory-policy allkeys-lru"],
+        ),
+        "docker-queue-redis-noeviction",
+        "serves the bullmq queue and runs Redis with --maxmemory-policy allkeys-lru",
+    ),
     # S3
     Case(
         "s3-no-public-access-block",
