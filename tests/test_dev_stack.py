@@ -332,6 +332,8 @@ def test_app_containers_run_like_the_ecs_tasks(dev: Evaluation) -> None:
         assert c["init"] is True
         assert c["restart"] == "unless-stopped"
         assert c.get("privileged") is not True
+        # env.SMTP_HOST host.docker.internal (MailHog on this machine) resolves on Linux engines too
+        assert c["hosts"] == [{"host": "host.docker.internal", "ip": "host-gateway"}], name
     commands = {name: container(dev, name).inputs["command"] for name in APP_CONTAINERS}
     assert commands == {
         "api-container": ["npm", "run", "start:api"],

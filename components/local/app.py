@@ -41,6 +41,9 @@ from .common import (
 )
 from .network import LocalNetwork
 
+# The name under which the app containers reach this machine (MailHog, other host services).
+HOST_ALIAS = "host.docker.internal"
+
 # ---------------------------------------------------------------------------------------------------------
 # Secrets
 
@@ -266,6 +269,9 @@ class _LocalApp(pulumi.ComponentResource):
                 healthcheck=check,
                 # As on ECS: tini-style init (signals reach node), read-only root, writable /tmp.
                 init=True,
+                # The host as `host.docker.internal` on Linux too (Docker Engine 20.10+, --add-host
+                # host.docker.internal:host-gateway): the app's SMTP_HOST for MailHog on this machine.
+                hosts=[docker.ContainerHostArgs(host=HOST_ALIAS, ip="host-gateway")],
                 read_only=True,
                 tmpfs={TASK_TMP: "rw"},
                 restart=RESTART,
