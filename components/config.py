@@ -49,7 +49,7 @@ PROVIDER_NAMESPACES = ("aws", "cloudflare", "docker", "random", "pulumi")
 
 Environment = Literal["staging", "production", "dev"]
 Platform = Literal["aws", "docker"]
-NatMode = Literal["none", "single", "perAz"]
+NatMode = Literal["none", "single", "perAz", "instance"]
 CloudflarePlan = Literal["free", "pro", "business", "enterprise"]
 # The app's logger levels (@er/interfaces LogLevel, switched on by the API's LoggingService).
 LogLevel = Literal["debug", "info", "warn", "error"]
@@ -233,7 +233,8 @@ class NetworkConfig(_Section):
     az_count: int = Field(default=2, ge=1, le=6)
     """Availability zones to span (production needs >= 2)."""
     nat_gateways: NatMode = "single"
-    """NAT: none (AWS via VPC endpoints; no ghcr.io/Docker Hub, no third-party APIs), single, perAz (prod)."""
+    """NAT: none (AWS via VPC endpoints; no ghcr.io/Docker Hub, no third-party APIs), single, perAz (prod),
+    instance (one fck-nat t4g.nano, a single point of failure: not in production)."""
     flow_log_retention_days: int = 14
     """Retention of VPC flow logs (a CloudWatch retention period)."""
 
@@ -816,8 +817,13 @@ class StackConfig(_Section):
                 _KeyedError("network.azCount", self.network.az_count, "production needs at least 2 AZs")
             )
         if self.network.nat_gateways != "perAz":
+            why = (
+                " (a NAT instance is a single point of failure)"
+                if self.network.nat_gateways == "instance"
+                else ""
+            )
             problems.append(
-                _KeyedError("network.natGateways", self.network.nat_gateways, "production needs perAz")
+                _KeyedError("network.natGateways", self.network.nat_gateways, f"production needs perAz{why}")
             )
         if self.backups.copy_region is None:
             problems.append(

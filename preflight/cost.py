@@ -484,12 +484,17 @@ class _Pricer:
         return self._line(r, parts, detail)
 
     def instance_parts(
-        self, instance_type: Any, count: float, public_ip: bool
+        self, instance_type: Any, count: float, public_ip: bool, root_gb: float | None = None
     ) -> list[tuple[str, float, str]]:
-        parts = [
-            (f"ec2.{instance_type}.hour", count * self.book.hours, ""),
-            ("ebs.gp3.gb_month", count * self.book.assume("nat_instance_root_gb"), "nat_instance_root_gb"),
-        ]
+        """Instance-hours, the gp3 root volume (its size, else the AMI's assumed size), a public IPv4."""
+        volume = ("ebs.gp3.gb_month", count * (root_gb or 0.0), "")
+        if root_gb is None:
+            volume = (
+                "ebs.gp3.gb_month",
+                count * self.book.assume("nat_instance_root_gb"),
+                "nat_instance_root_gb",
+            )
+        parts = [(f"ec2.{instance_type}.hour", count * self.book.hours, ""), volume]
         if public_ip:
             parts.append(("public_ipv4.hour", count * self.book.hours, ""))
         return parts
@@ -512,7 +517,9 @@ class _Pricer:
     def instance(self, r: RecordedResource) -> CostLine:
         kind = r.inputs.get("instanceType")
         public_ip = r.inputs.get("associatePublicIpAddress") is True
-        parts = self.instance_parts(kind, 1, public_ip)
+        root = r.inputs.get("rootBlockDevice")
+        gb = _number(root.get("volumeSize")) if isinstance(root, dict) else None
+        parts = self.instance_parts(kind, 1, public_ip, gb)
         return self._line(r, parts, f"1 x {kind} + root volume" + (" + public IPv4" if public_ip else ""))
 
     def data_transfer(self, r: RecordedResource) -> CostLine:

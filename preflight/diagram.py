@@ -14,7 +14,10 @@ ElastiCache replication groups and S3 buckets. Edges come from what the program 
   (an IAM policy that depends on the bucket, or names it literally);
 * bucket -.-> bucket for S3 replication configurations;
 * Docker containers (the dev stack): client -> containers with published ports, container -> the
-  containers it depends on (volumes make a container a data store).
+  containers it depends on (volumes make a container a data store);
+* Cloudflare Tunnel (``edge.origin: tunnel``): DNS record -> tunnel when the record's content comes from the
+  tunnel, tunnel -> service when the service's task runs the ``cloudflared`` connector;
+* the compute tier -.-> each way out to the internet (NAT gateways, the NAT instance).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ TIERS: tuple[tuple[str, str], ...] = (
     ("lb", "load balancing"),
     ("compute", "ECS services and scheduled tasks"),
     ("data", "data stores"),
+    ("egress", "egress to the internet"),
 )
 DNS = "cloudflare:index/dnsRecord:DnsRecord"
 RULESET = "cloudflare:index/ruleset:Ruleset"
@@ -47,6 +51,9 @@ REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,17 @@ class _Builder:
         for r in self.g.of(RULESET):
             phase = r.inputs.get("phase")
             self.add(r, f"ruleset {phase if _known(phase) else r.name}", "edge", "[")
+        for r in self.g.of(TUNNEL):
+            self.add(r, f"Cloudflare Tunnel {r.name}", "edge", "[")
+
+    def egress_nodes(self) -> None:
+        for r in self.g.of(NAT_GATEWAY):
+            self.add(r, f"NAT gateway {r.name}", "egress", "[")
+        for r in self.g.of(EC2_INSTANCE):
+            if r.inputs.get("sourceDestCheck") is False:
+                self.add(
+                    r, f"NAT instance {r.name} {r.inputs.get('instanceType', '')}".strip(), "egress", "["
+                )
 
     def lb_nodes(self) -> None:
         for r in self.g.of(LB):
@@ -282,9 +300,9 @@ class _Builder:
         for r in records:
             if r.inputs.get("proxied") is True:
                 self.link("client", self.ids[r.urn])
-            for lb in lbs:
-                if lb.urn in _deps(r):
-                    self.link(self.ids[r.urn], self.ids[lb.urn])
+            for origin in [*lbs, *self.g.of(TUNNEL)]:
+                if origin.urn in _deps(r):
+                    self.link(self.ids[r.urn], self.ids[origin.urn])
         for r in self.g.of(RULESET):  # a zone's rulesets apply to the zone's proxied records
             for dns in records:
                 same_source = set(r.property_dependencies.get("zoneId", ())) & set(
@@ -295,6 +313,22 @@ class _Builder:
                     same_source or (_known(zone) and zone == dns.inputs.get("zoneId"))
                 ):
                     self.link(self.ids[r.urn], self.ids[dns.urn], "-.-")
+
+    def tunnel_links(self) -> None:
+        """tunnel -> service whose task runs the cloudflared connector."""
+        for tunnel in self.g.of(TUNNEL):
+            for service in self.g.of(SERVICE):
+                task = _task_definition(self.g, service)
+                if task is not None and "cloudflared" in str(task.inputs.get("containerDefinitions", "")):
+                    self.link(self.ids[tunnel.urn], self.ids[service.urn])
+
+    def egress_links(self) -> None:
+        """The compute tier (one subgraph edge) -.-> each way out to the internet."""
+        if not any(n.tier == "compute" for n in self.diagram.nodes):
+            return
+        for n in self.diagram.nodes:
+            if n.tier == "egress":
+                self.link("tier_compute", n.id, "-.->")
 
     def listener_links(self) -> None:
         """load balancer -> service through listener -> target group <- service."""
@@ -365,15 +399,17 @@ class _Builder:
 def build(resources: Iterable[RecordedResource]) -> Diagram:
     """Nodes by tier, then the edges the program wired (see the module docstring)."""
     b = _Builder(_Graph(resources))
-    for nodes in (b.edge_nodes, b.lb_nodes, b.compute_nodes, b.data_nodes, b.container_nodes):
+    for nodes in (b.edge_nodes, b.lb_nodes, b.compute_nodes, b.data_nodes, b.container_nodes, b.egress_nodes):
         nodes()
     for edges in (
         b.dns_links,
+        b.tunnel_links,
         b.listener_links,
         b.security_group_links,
         b.bucket_links,
         b.replication_links,
         b.container_links,
+        b.egress_links,
     ):
         edges()
     return b.diagram

@@ -150,6 +150,18 @@ def _eip(name: str, i: dict, region: str, phys: str) -> dict:
     return {"id": f"eipalloc-{_h(name, n=17)}", "publicIp": f"52.{n % 256}.{(n >> 8) % 256}.10"}
 
 
+def _ec2_instance(name: str, i: dict, region: str, phys: str) -> dict:
+    iid = f"i-{_h(name, n=17)}"
+    n = int(_h(name, n=4), 16)
+    return {
+        "id": iid,
+        "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:instance/{iid}",
+        "primaryNetworkInterfaceId": f"eni-{_h(name, 'eni', n=17)}",
+        "privateIp": f"10.{n % 256}.{(n >> 8) % 32 + 224}.10",
+        "instanceState": "running",
+    }
+
+
 def _rds(name: str, i: dict, region: str, phys: str) -> dict:
     ident = i.get("identifier") or phys
     address = f"{ident}.c{_h(name, n=11)}.{region}.rds.amazonaws.com"
@@ -354,6 +366,7 @@ _AWS_SPECIAL: dict[str, Callable[[str, dict, str, str], dict]] = {
     "aws:ec2/internetGateway:InternetGateway": _ec2_id("igw", "internet-gateway"),
     "aws:ec2/natGateway:NatGateway": _ec2_id("nat", "natgateway"),
     "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/instance:Instance": _ec2_instance,
     "aws:ec2/routeTable:RouteTable": _ec2_id("rtb", "route-table"),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2_id("rtbassoc", "route-table-association"),
     "aws:ec2/route:Route": _ec2_id("r-rtb", "route"),
@@ -502,6 +515,33 @@ def _azs(m: SaasMocks, args: dict) -> dict:
     }
 
 
+def _ami(m: SaasMocks, args: dict) -> dict:
+    """The newest image matching the filters, as DescribeImages answers: the owner asked for, the
+    architecture and name the filters name (a name pattern's ``*`` filled with a version)."""
+    filters = {f.get("name"): f.get("values") or [] for f in args.get("filters") or []}
+    pattern = (filters.get("name") or ["preflight-image-*"])[0]
+    architecture = (filters.get("architecture") or ["x86_64"])[0]
+    owner = (args.get("owners") or [ACCOUNT_ID])[0]
+    name = pattern.replace("*", f"1.0.0-20260101-{architecture}-ebs", 1).replace("*", "")
+    image_id = f"ami-{_h(m.region, owner, name, n=17)}"
+    return {
+        "id": image_id,
+        "imageId": image_id,
+        "name": name,
+        "ownerId": owner,
+        "architecture": architecture,
+        "rootDeviceType": "ebs",
+        "rootDeviceName": "/dev/xvda",
+        "virtualizationType": "hvm",
+        "state": "available",
+        "public": True,
+        "arn": f"arn:aws:ec2:{m.region}::image/{image_id}",
+        "mostRecent": bool(args.get("mostRecent")),
+        "owners": args.get("owners") or [],
+        "filters": args.get("filters") or [],
+    }
+
+
 def _caller(m: SaasMocks, args: dict) -> dict:
     return {
         "accountId": ACCOUNT_ID,
@@ -589,6 +629,7 @@ def _cf_zone(m: SaasMocks, args: dict) -> dict:
 INVOKES: dict[str, Callable[[SaasMocks, dict], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _azs,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller,
+    "aws:ec2/getAmi:getAmi": _ami,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
     "aws:elb/getServiceAccount:getServiceAccount": _elb_account,

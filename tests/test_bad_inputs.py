@@ -49,7 +49,7 @@ LAST_SECRET = "    - RELAY_WEBHOOK_SECRET"
 # natGateways none with a prebuilt image from a public registry: two edits of the staging file.
 NAT_NONE_PUBLIC_IMAGE = (
     STACK_FILES["staging"]
-    .replace("    natGateways: single", "    natGateways: none", 1)
+    .replace("    natGateways: instance", "    natGateways: none", 1)
     .replace(API_SOURCE, f"      image: ghcr.io/acme/api{DIGEST}", 1)
 )
 SIZE = "    size: {cpu: 256, memory: 512}"
@@ -201,12 +201,15 @@ CASES: list[Case] = [
     _c("az-count-text", "    azCount: 2", "    azCount: two", "must be a valid integer"),
     _c(
         "nat-mode-unknown",
-        "    natGateways: single",
+        "    natGateways: instance",
         "    natGateways: one",
-        "allowed: none, single or perAz",
+        "allowed: none, single, perAz or instance",
     ),
     _c(
-        "nat-mode-case", "    natGateways: single", "    natGateways: perAZ", "allowed: none, single or perAz"
+        "nat-mode-case",
+        "    natGateways: instance",
+        "    natGateways: perAZ",
+        "allowed: none, single, perAz or instance",
     ),
     _c("nat-none-public-image", None, NAT_NONE_PUBLIC_IMAGE, "without NAT gateways"),
     _c(

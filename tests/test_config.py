@@ -77,7 +77,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "bad-nat-mode",
         {f"{PROJECT}:network": {"natGateways": "many"}},
-        'saas-backend:network.natGateways is "many"; allowed: none, single or perAz',
+        'saas-backend:network.natGateways is "many"; allowed: none, single, perAz or instance',
     ),
     (
         "zero-worker-replicas",
@@ -190,7 +190,8 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "production-single-nat",
         {f"{PROJECT}:environment": "production", f"{PROJECT}:backups": {"copyRegion": "us-east-2"}},
-        'saas-backend:network.natGateways is "single"; production needs perAz',
+        'saas-backend:network.natGateways is "instance"; production needs perAz (a NAT instance is a single '
+        "point of failure)",
     ),
     (
         "copy-region-same",
@@ -260,7 +261,7 @@ def test_committed_stacks_hold_seed_values() -> None:
     assert production.edge.rate_limit.period_seconds == 900
     assert (production.api.min_replicas, production.api.max_replicas) == (2, 5)
     assert (staging.network.az_count, production.network.az_count) == (2, 2)
-    assert (staging.network.nat_gateways, production.network.nat_gateways) == ("single", "perAz")
+    assert (staging.network.nat_gateways, production.network.nat_gateways) == ("instance", "perAz")
 
 
 def test_production_safety_is_derived_from_environment() -> None:

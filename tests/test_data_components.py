@@ -181,7 +181,7 @@ def test_data_log_groups_use_the_given_logs_key() -> None:
         ),
         (
             NetworkArgs(STAGING, nat_gateways="two"),  # type: ignore[arg-type]
-            "Network: nat_gateways is 'two'; allowed: ('none', 'single', 'perAz')",
+            "Network: nat_gateways is 'two'; allowed: ('none', 'single', 'perAz', 'instance')",
         ),
     ],
     ids=["az-count-vs-region", "az-count-zero", "cidr-too-small", "cidr-host-bits", "nat-mode"],

@@ -90,11 +90,11 @@ def test_invokes_are_answered() -> None:
 
 def test_unanswered_invoke_is_an_error_naming_the_token() -> None:
     def program() -> None:
-        aws.ec2.get_ami(most_recent=True, owners=["amazon"])
+        aws.ec2.get_vpc(default=True)
 
     evaluation = run_program(program, preview=True)
     assert evaluation.error is not None
-    assert "aws:ec2/getAmi:getAmi" in evaluation.error
+    assert "aws:ec2/getVpc:getVpc" in evaluation.error
 
 
 def test_runs_are_isolated() -> None:

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from ..common import Deployment, assume_role_policy, child, policy_json, require
 from ..config import LOG_RETENTION_DAYS, NatMode, NetworkConfig
 from .kms import key_admin_statement, kms_key, service_use_statement
+from .nat_instance import NatInstance, NatInstanceArgs
 
 COMPONENT = "Network"
 ANYWHERE = "0.0.0.0/0"
@@ -167,6 +168,7 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     nat_gateway_ids: list[pulumi.Output[str]]
+    nat_instance: NatInstance | None
     app_security_group_id: pulumi.Output[str]
     vpc_endpoint_ids: dict[str, pulumi.Output[str]]
     flow_log_group_name: str
@@ -186,7 +188,8 @@ class Network(pulumi.ComponentResource):
         public_subnets, private_subnets = self._subnets(name, args, vpc)
         self._public_routes(name, vpc, igw, public_subnets)
         nats = self._nat_gateways(name, args, igw, public_subnets)
-        private_route_tables = self._private_routes(name, args, vpc, private_subnets, nats)
+        targets = self._egress_targets(name, args, vpc, igw, public_subnets, nats)
+        private_route_tables = self._private_routes(name, vpc, private_subnets, targets)
         self.logs_kms_key_arn = self._logs_key(name).arn
         self._flow_logs(name, args, vpc)
         app_sg = self._app_security_group(name, args, vpc)
@@ -289,7 +292,7 @@ class Network(pulumi.ComponentResource):
     ) -> list[aws.ec2.NatGateway]:
         """NAT gateways in the public subnets: one in the first AZ (single) or one per AZ (perAz)."""
         d = self._deployment
-        nat_count = {"none": 0, "single": 1, "perAz": args.az_count}[args.nat_gateways]
+        nat_count = {"none": 0, "instance": 0, "single": 1, "perAz": args.az_count}[args.nat_gateways]
         nats: list[aws.ec2.NatGateway] = []
         for i in range(nat_count):
             az = self.availability_zones[i]
@@ -312,13 +315,42 @@ class Network(pulumi.ComponentResource):
         self.nat_gateway_ids = [n.id for n in nats]
         return nats
 
-    def _private_routes(
+    def _egress_targets(
         self,
         name: str,
         args: NetworkArgs,
         vpc: aws.ec2.Vpc,
-        private_subnets: list[aws.ec2.Subnet],
+        igw: aws.ec2.InternetGateway,
+        public_subnets: list[aws.ec2.Subnet],
         nats: list[aws.ec2.NatGateway],
+    ) -> list[dict[str, pulumi.Input[str]]]:
+        """Per AZ, the default route's target (Route keyword arguments); none: no default route."""
+        self.nat_instance = None
+        if args.nat_gateways == "instance":
+            self.nat_instance = NatInstance(
+                f"{name}-nat-instance",
+                NatInstanceArgs(
+                    deployment=self._deployment,
+                    vpc_id=vpc.id,
+                    vpc_cidr=args.cidr,
+                    public_subnet_id=public_subnets[0].id,
+                    internet_gateway=igw,
+                ),
+                opts=child(self),
+            )
+            return [{"network_interface_id": self.nat_instance.network_interface_id}] * args.az_count
+        if not nats:
+            return []
+        if args.nat_gateways == "perAz":
+            return [{"nat_gateway_id": nat.id} for nat in nats]
+        return [{"nat_gateway_id": nats[0].id}] * args.az_count
+
+    def _private_routes(
+        self,
+        name: str,
+        vpc: aws.ec2.Vpc,
+        private_subnets: list[aws.ec2.Subnet],
+        targets: list[dict[str, pulumi.Input[str]]],
     ) -> list[aws.ec2.RouteTable]:
         """One private route table per AZ, whatever the NAT mode, so switching modes only moves routes."""
         d = self._deployment
@@ -331,14 +363,13 @@ class Network(pulumi.ComponentResource):
                 opts=child(self),
             )
             tables.append(rt)
-            if nats:
-                nat = nats[i] if args.nat_gateways == "perAz" else nats[0]
+            if targets:
                 aws.ec2.Route(
                     f"{name}-private-default-{i}",
                     route_table_id=rt.id,
                     destination_cidr_block=ANYWHERE,
-                    nat_gateway_id=nat.id,
                     opts=child(self),
+                    **targets[i],
                 )
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id, opts=child(self)

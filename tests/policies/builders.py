@@ -28,6 +28,7 @@ SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryption
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -133,6 +134,8 @@ def good_stack(env: str = "staging") -> list[RecordedResource]:
     """A small but complete saas-backend stack that satisfies every policy of the pack."""
     s = _Stack(env)
     _network(s)
+    if not s.prod:
+        s.resources += nat_instance(env, find(s.resources, "net-vpc"))
     kms = _data(s)
     _backups(s, kms)
     _alb_logs_bucket(s)
@@ -193,6 +196,37 @@ def replacement_digest(forcing: Mapping[str, Any]) -> str:
     from policies.saas_guardrails.replacement import replacement_digest as digest
 
     return digest(forcing)
+
+
+def nat_instance(env: str, vpc: RecordedResource) -> list[RecordedResource]:
+    """A hardened NAT instance (network.natGateways instance): its group admits the VPC CIDR only."""
+    sg = res(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "nat-sg",
+        {"vpcId": UNKNOWN, "tags": tags(env)},
+        property_dependencies={"vpcId": [vpc.urn]},
+    )
+    rule = res(
+        INGRESS_RULE,
+        "nat-from-vpc",
+        {"ipProtocol": "-1", "cidrIpv4": "10.20.0.0/16", "securityGroupId": UNKNOWN, "tags": tags(env)},
+        property_dependencies={"securityGroupId": [sg.urn]},
+    )
+    instance = res(
+        "aws:ec2/instance:Instance",
+        "nat-ec2",
+        {
+            "ami": "ami-0123456789abcdef0",
+            "instanceType": "t4g.nano",
+            "sourceDestCheck": False,
+            "vpcSecurityGroupIds": [UNKNOWN],
+            "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"},
+            "rootBlockDevice": {"encrypted": True, "volumeType": "gp3", "volumeSize": 8},
+            "tags": tags(env, role="nat"),
+        },
+        property_dependencies={"vpcSecurityGroupIds": [sg.urn]},
+    )
+    return [sg, rule, instance]
 
 
 def _data(s: _Stack) -> RecordedResource:

@@ -28,6 +28,7 @@ STACK_POLICIES = {
     "s3-replication-replica-key",
     "sns-encrypted-topic-publishers",
     "fixed-name-replacement",
+    "nat-instance-vpc-only",
 }
 
 

@@ -23,6 +23,7 @@ from .builders import (
     good_dev_stack,
     good_stack,
     make_urn,
+    nat_instance,
     policies_of,
     replication_stack,
     res,
@@ -683,6 +684,30 @@ CASES = [
         lambda: with_inputs(good_dev_stack(), "worker-container", privileged=True),
         "docker-no-privileged-containers",
         "Docker container 'worker-container' has privileged: true",
+    ),
+    Case(
+        "nat-instance-imdsv1",
+        lambda: with_inputs(staging(), "nat-ec2", metadataOptions={"httpTokens": "optional"}),
+        "ec2-instance-hardened",
+        "metadataOptions.httpTokens must be 'required'",
+    ),
+    Case(
+        "nat-instance-unencrypted-root",
+        lambda: with_inputs(staging(), "nat-ec2", rootBlockDevice={"volumeSize": 8}),
+        "ec2-instance-hardened",
+        "rootBlockDevice.encrypted must be true",
+    ),
+    Case(
+        "nat-instance-in-production",
+        lambda: [*production(), *nat_instance("production", find(production(), "net-vpc"))],
+        "ec2-instance-hardened",
+        "is a NAT instance (sourceDestCheck false) in production",
+    ),
+    Case(
+        "nat-instance-admits-outside-the-vpc",
+        lambda: with_inputs(staging(), "nat-from-vpc", cidrIpv4="192.168.0.0/16"),
+        "nat-instance-vpc-only",
+        "ingress rule 'nat-from-vpc' admits 192.168.0.0/16",
     ),
     Case(
         "replica-key-encrypt-only",
