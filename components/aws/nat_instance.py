@@ -97,7 +97,7 @@ class NatInstance(pulumi.ComponentResource):
         d = args.deployment
         sg = aws.ec2.SecurityGroup(
             f"{name}-sg",
-            name=f"{d.prefix}-nat-instance",
+            name_prefix=f"{d.prefix}-nat-",
             description=f"NAT instance of {d.prefix}: forwards traffic from the VPC only",
             vpc_id=args.vpc_id,
             tags=d.tags(Name=f"{d.prefix}-nat-instance"),
