@@ -90,6 +90,8 @@ def measure(runs: int) -> list[Row]:
         estimate = cost.estimate(
             evaluation.resources, plan=report.cloudflare_plan(stack), region=report.aws_region(stack)
         )
+        # Every line item, its total, the usage assumptions and the prices behind them.
+        print(f"== cost {stack} ({report.aws_region(stack)})", *cost.cost_lines(estimate), sep="\n")
         unknown = len(estimate.unknown)
         measured = f"${estimate.total:,.2f}/month" + (f" + {unknown} UNKNOWN" if unknown else "")
         rows.append(
