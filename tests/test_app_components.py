@@ -101,6 +101,23 @@ def fake_app(cfg: StackConfig, d: Deployment) -> AppEnvironment:
     )
 
 
+def _load_balancer(d: Deployment) -> LoadBalancer:
+    return LoadBalancer(
+        "lb",
+        LoadBalancerArgs(
+            deployment=d,
+            vpc_id="vpc-123",
+            public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+            app_security_group_id="sg-app",
+            certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/validated",
+            cloudflare_ipv4=CF_V4,
+            cloudflare_ipv6=CF_V6,
+            origin_header_name="X-Origin-Verify",
+            origin_secret=pulumi.Output.secret("origin-s3cr3t"),
+        ),
+    )
+
+
 def app_tier(
     env: str = "staging",
     *,
@@ -126,20 +143,7 @@ def app_tier(
                 secret_kms_key_arns=[f"arn:aws:kms:{REGION}:{ACCOUNT}:key/secrets"],
             ),
         )
-        lb = LoadBalancer(
-            "lb",
-            LoadBalancerArgs(
-                deployment=d,
-                vpc_id="vpc-123",
-                public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
-                app_security_group_id="sg-app",
-                certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/validated",
-                cloudflare_ipv4=CF_V4,
-                cloudflare_ipv6=CF_V6,
-                origin_header_name="X-Origin-Verify",
-                origin_secret=pulumi.Output.secret("origin-s3cr3t"),
-            ),
-        )
+        lb = _load_balancer(d)
         common: dict[str, Any] = {
             "deployment": d,
             "cluster": cluster,

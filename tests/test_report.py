@@ -19,6 +19,12 @@ HOURS = 730
 
 def _topology() -> None:
     """A miniature of the real stack: edge -> ALB -> API service -> Postgres; a scheduled backup to S3."""
+    app_sg, db_sg, lb, tg = _front()
+    backup_td, api_td = _tasks()
+    _services_and_data(app_sg, db_sg, lb, tg, backup_td, api_td)
+
+
+def _front() -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup, aws.lb.LoadBalancer, aws.lb.TargetGroup]:
     lb_sg = aws.ec2.SecurityGroup("lb-sg", vpc_id="vpc-1")
     app_sg = aws.ec2.SecurityGroup("app-sg", vpc_id="vpc-1")
     db_sg = aws.ec2.SecurityGroup("db-sg", vpc_id="vpc-1")
@@ -43,6 +49,10 @@ def _topology() -> None:
         protocol="HTTPS",
         default_actions=[{"type": "forward", "target_group_arn": tg.arn}],
     )
+    return app_sg, db_sg, lb, tg
+
+
+def _tasks() -> tuple[aws.ecs.TaskDefinition, aws.ecs.TaskDefinition]:
     bucket = aws.s3.Bucket("backups", bucket="acme-backups", tags={"purpose": "backups"})
     role = aws.iam.Role("backup-task", assume_role_policy="{}")
     aws.iam.RolePolicy(
@@ -67,6 +77,17 @@ def _topology() -> None:
         runtime_platform={"cpu_architecture": "ARM64", "operating_system_family": "LINUX"},
         tags={"role": "api"},
     )
+    return backup_td, api_td
+
+
+def _services_and_data(
+    app_sg: aws.ec2.SecurityGroup,
+    db_sg: aws.ec2.SecurityGroup,
+    lb: aws.lb.LoadBalancer,
+    tg: aws.lb.TargetGroup,
+    backup_td: aws.ecs.TaskDefinition,
+    api_td: aws.ecs.TaskDefinition,
+) -> None:
     aws.ecs.Service(
         "api",
         cluster="c",
