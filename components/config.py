@@ -453,6 +453,19 @@ class RedisConfig(_Section):
         return v
 
 
+class DrillConfig(_Section):
+    schedule: str = "cron(0 3 ? * SUN *)"
+    """When the restore drill restores the newest dump into a scratch database (UTC; weekly)."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        problem = schedule_problem(v)
+        if problem:
+            raise ValueError(f"{problem}; e.g. cron(0 3 ? * SUN *) (Sundays 03:00 UTC) or rate(7 days)")
+        return v
+
+
 class BackupsConfig(_Section):
     # EventBridge Scheduler expression, evaluated in UTC. Seed 004: daily full backup at 01:00 UTC.
     schedule: str = "cron(0 1 * * ? *)"
@@ -463,6 +476,8 @@ class BackupsConfig(_Section):
     """Second region for backup copies (required in production)."""
     missing_dump_alarm_hours: int = Field(default=26, ge=2, le=168)
     """Alarm when no new dump arrived for this many hours."""
+    drill: DrillConfig = Field(default_factory=DrillConfig)
+    """The scheduled restore drill (staging and production)."""
 
     @field_validator("schedule")
     @classmethod

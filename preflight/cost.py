@@ -609,7 +609,10 @@ def _runs_per_month(expression: Any, hours: float) -> float | None:
         if len(fields) != 6:
             return None
         minute, hour, dom, _month, dow, _year = fields
-        if dom not in ("*", "?") or dow not in ("*", "?"):
+        weekdays = 7
+        if dom in ("*", "?") and re.fullmatch(r"[A-Za-z0-9]+(,[A-Za-z0-9]+)*", dow):
+            weekdays = len(dow.split(","))  # e.g. SUN or MON,THU: that share of the days
+        elif dom not in ("*", "?") or dow not in ("*", "?"):
             return None
         counts = []
         for value, span in ((minute, 60), (hour, 24)):
@@ -619,7 +622,7 @@ def _runs_per_month(expression: Any, hours: float) -> float | None:
                 counts.append(len(value.split(",")))
             else:
                 return None
-        return counts[0] * counts[1] * days
+        return counts[0] * counts[1] * days * weekdays / 7
     return None
 
 

@@ -508,10 +508,16 @@ def test_backup_task_definition(stack: str) -> None:
         "PGPORT": "5432",
         "PGSSLMODE": "require",
         "PGUSER": "app",
+        "WORKDIR": "/var/lib/pg-backup",
     }
     assert "command" not in c and "entryPoint" not in c
-    # Streams pg_dump into `aws s3 cp -`: no file is written, so the root file system is read-only.
+    # Streams pg_dump into `aws s3 cp -`; only its checksum and manifest go to the scratch volume, so the
+    # root file system stays read-only.
     assert (c["readonlyRootFilesystem"], c["privileged"]) == (True, False)
+    assert task.inputs["volumes"] == [{"name": "backup-scratch"}]
+    assert c["mountPoints"] == [
+        {"sourceVolume": "backup-scratch", "containerPath": "/var/lib/pg-backup", "readOnly": False}
+    ]
     assert c["linuxParameters"] == {"initProcessEnabled": True}
     assert c["logConfiguration"]["logDriver"] == "awslogs"
     assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/backup"
@@ -560,11 +566,9 @@ def test_restore_task_definition(stack: str) -> None:
         {"sourceVolume": "restore-scratch", "containerPath": "/var/lib/pg-backup", "readOnly": False}
     ]
     assert c["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/{prefix(stack)}/restore"
-    # Creates the target database when missing, then hands over to the image's entrypoint (MODE restore).
-    shell = c["entryPoint"]
-    assert shell[:2] == ["/bin/sh", "-c"]
-    assert shell[2].endswith("exec /usr/local/bin/pg-backup")
-    assert 'createdb --no-password -- "$RESTORE_TARGET_DATABASE"' in shell[2]
+    # The image's entrypoint (the script) stays, so a container command is the script's mode; the script
+    # creates a missing target itself (tests/images/test_pg_backup_real.py runs both).
+    assert "entryPoint" not in c and "command" not in c
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -615,9 +619,13 @@ def test_backup_task_role_writes_only_under_the_dump_prefix(stack: str) -> None:
         "s3:PutObject",  # the dump
         "s3:AbortMultipartUpload",  # a failed streamed upload
         "s3:GetObject",  # head-object verification
-        "s3:DeleteObject",  # remove a truncated dump
+        "s3:DeleteObject",  # hide a final dump whose check failed (delete marker)
+        "s3:DeleteObjectVersion",  # the temporary upload, with its version
     }
-    assert {r for s in s3 for r in resources(s)} == {objects}
+    by_action = {a: resources(s) for s in s3 for a in actions(s)}
+    # Versions can be deleted only under incoming/ (temporary uploads): never a dump.
+    assert by_action.pop("s3:DeleteObjectVersion") == [objects.replace("/*", "/incoming/*")]
+    assert {r for rs in by_action.values() for r in rs} == {objects}
     kms = [s for s in _grants(ev, "backups-backup-task-role") if s not in s3]
     key_arn = ev.one(KMS_KEY, "backups-kms").outputs["arn"]
     assert [(actions(s), resources(s)) for s in kms] == [({"kms:GenerateDataKey", "kms:Decrypt"}, [key_arn])]
@@ -635,6 +643,7 @@ def test_backup_task_role_s3_policy_is_literal_at_preview(stack: str) -> None:
         "s3:AbortMultipartUpload",
         "s3:GetObject",
         "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
     }
 
 
@@ -646,7 +655,11 @@ def test_restore_task_role_only_reads_dumps(stack: str) -> None:
     assert sorted((sorted(actions(s)), resources(s)) for s in grants) == [
         (["kms:Decrypt"], [key_arn]),
         (["s3:GetObject"], [f"arn:aws:s3:::{bucket_name(stack)}/postgres/*"]),
+        # The drill (same role) lists the dump prefix to find the newest dump.
+        (["s3:ListBucket"], [f"arn:aws:s3:::{bucket_name(stack)}"]),
     ]
+    (listing,) = [s for s in grants if "s3:ListBucket" in actions(s)]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "postgres/*"}}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -726,7 +739,7 @@ def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack:
     assert ev.one(SCHEDULE, "backups-schedule").inputs["kmsKeyArn"] == key.outputs["arn"]
     schedule_arn = [
         f"arn:aws:scheduler:us-west-2:{ACCOUNT}:schedule/default/{prefix(stack)}-{name}"
-        for name in ("backup", "backup-heartbeat")
+        for name in ("backup", "backup-heartbeat", "restore-drill")
     ]
     assert by_sid["DecryptSchedule"] == {
         "Sid": "DecryptSchedule",
@@ -739,14 +752,18 @@ def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack:
     assert kms_policy.urn in ev.one(SCHEDULE, "backups-schedule").dependencies
     run = by_sid["RunBackupTask"]
     assert actions(run) == {"ecs:RunTask"}
-    assert resources(run) == [f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-backup:*"]
+    assert resources(run) == [
+        f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-{family}:*"
+        for family in ("backup", "drill")
+    ]
     assert run["Condition"] == {
         "ArnEquals": {"ecs:cluster": f"arn:aws:ecs:us-west-2:{ACCOUNT}:cluster/{prefix(stack)}"}
     }
     passing = by_sid["PassBackupRoles"]
     assert actions(passing) == {"iam:PassRole"}
     role_names = {
-        ev.one(ROLE, n).inputs["name"] for n in ("backups-execution-role", "backups-backup-task-role")
+        ev.one(ROLE, n).inputs["name"]
+        for n in ("backups-execution-role", "backups-backup-task-role", "backups-restore-task-role")
     }
     assert sorted(resources(passing)) == sorted(f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in role_names)
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
@@ -764,7 +781,7 @@ def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack:
 @pytest.mark.parametrize("stack", STACKS)
 def test_failed_backup_task_notifies_the_topic(stack: str) -> None:
     ev, _ = isolated(stack, False)
-    rule = ev.one(EVENT_RULE)
+    rule = ev.one(EVENT_RULE, "backups-failed-rule")
     pattern = json.loads(rule.inputs["eventPattern"])
     assert pattern["source"] == ["aws.ecs"]
     assert pattern["detail-type"] == ["ECS Task State Change"]
@@ -775,7 +792,7 @@ def test_failed_backup_task_notifies_the_topic(stack: str) -> None:
     assert detail["taskDefinitionArn"] == [{"prefix": family}]
     assert {"containers": {"exitCode": [{"anything-but": 0}]}} in detail["$or"]
     assert {"stopCode": ["TaskFailedToStart"]} in detail["$or"]
-    target = ev.one(EVENT_TARGET).inputs
+    target = ev.one(EVENT_TARGET, "backups-failed-target").inputs
     assert target["arn"] == ev.one("aws:sns/topic:Topic").outputs["arn"]
     assert target["rule"] == rule.outputs["name"]
     assert "<reason>" in json.loads(target["inputTransformer"]["inputTemplate"])
@@ -785,7 +802,7 @@ def test_failed_backup_task_notifies_the_topic(stack: str) -> None:
 def test_missing_dump_alarm_after_26_hours_without_a_verified_dump(stack: str) -> None:
     ev, _ = isolated(stack, False)
     namespace = f"{prefix(stack)}/Backups"
-    metric_filter = ev.one(METRIC_FILTER).inputs
+    metric_filter = ev.one(METRIC_FILTER, "backups-succeeded-filter").inputs
     assert metric_filter["logGroupName"] == f"/ecs/{prefix(stack)}/backup"
     assert metric_filter["metricTransformation"] == {
         "name": "BackupSucceeded",
@@ -811,7 +828,7 @@ def test_missing_dump_alarm_after_26_hours_without_a_verified_dump(stack: str) -
 def test_success_metric_filter_matches_the_line_the_script_prints() -> None:
     """The filter's JSON selector must match pg-backup.sh's one success line (the image's contract)."""
     ev, _ = isolated("staging", True)
-    pattern = ev.one(METRIC_FILTER).inputs["pattern"]
+    pattern = ev.one(METRIC_FILTER, "backups-succeeded-filter").inputs["pattern"]
     match = re.fullmatch(r'\{ \$\.(\w+) = "(\w+)" \}', pattern)
     assert match is not None
     script = (REPO_ROOT / "images/pg-backup/pg-backup.sh").read_text()
@@ -1210,3 +1227,62 @@ def test_missing_dump_alarm_is_quiet_on_the_first_day_and_fires_after_a_real_mis
     assert _alarm_hours(alarm, deploy, {25, 49, 73}, 24 * 6)[0] == 73 + 1 + 26
     # The previous setting (missing data breaching) fired at the deploy itself.
     assert _alarm_hours({**alarm, "treatMissingData": "breaching"}, deploy, daily, 24 * 2)[0] == deploy
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The restore drill
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_drill_task_is_the_restore_container_in_drill_mode(stack: str) -> None:
+    ev, _ = isolated(stack, True)
+    task = ev.one(TASK_DEF, "backups-drill-task").inputs
+    assert task["family"] == f"{prefix(stack)}-drill"
+    restore = ev.one(TASK_DEF, "backups-restore-task").inputs
+    assert task["taskRoleArn"] == restore["taskRoleArn"] and task["ephemeralStorage"] == {"sizeInGib": 100}
+    c, r = container(ev, "backups-drill-task"), container(ev, "backups-restore-task")
+    assert env_of(c) == {**env_of(r), "MODE": "drill"}
+    assert c["logConfiguration"]["options"]["awslogs-stream-prefix"] == "drill"
+    assert "entryPoint" not in c and c["mountPoints"] == r["mountPoints"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_drill_runs_weekly_and_reports_success_and_failure(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    schedule = ev.one(SCHEDULE, "backups-drill-schedule").inputs
+    assert schedule["name"] == f"{prefix(stack)}-restore-drill"
+    assert (
+        schedule["scheduleExpression"] == stack_config(stack).backups.drill.schedule == "cron(0 3 ? * SUN *)"
+    )
+    ecs = schedule["target"]["ecsParameters"]
+    assert ecs["taskDefinitionArn"] == ev.one(TASK_DEF, "backups-drill-task").outputs["arn"]
+    assert ecs["networkConfiguration"]["assignPublicIp"] is False
+    metric = ev.one(METRIC_FILTER, "backups-drill-succeeded-filter").inputs
+    assert metric["logGroupName"] == f"/ecs/{prefix(stack)}/restore"
+    assert metric["metricTransformation"]["name"] == "DrillSucceeded"
+    script = (REPO_ROOT / "images/pg-backup/pg-backup.sh").read_text()
+    assert (
+        'printf \'{"event":"pg_drill_complete"' in script
+        and (metric["pattern"]) == '{ $.event = "pg_drill_complete" }'
+    )
+    rule = json.loads(ev.one(EVENT_RULE, "backups-drill-failed-rule").inputs["eventPattern"])
+    family = f"arn:aws:ecs:us-west-2:{ACCOUNT}:task-definition/{prefix(stack)}-drill:"
+    assert rule["detail"]["taskDefinitionArn"] == [{"prefix": family}]
+    target = ev.one(EVENT_TARGET, "backups-drill-failed-target").inputs
+    assert target["arn"] == ev.one("aws:sns/topic:Topic").outputs["arn"]
+
+
+def test_drill_schedule_follows_the_config() -> None:
+    cfg = stack_config("staging", **{"saas-backend:backups": {"drill": {"schedule": "rate(3 days)"}}})
+    ev = run_program(_program(cfg, {}), preview=True)
+    assert ev.error is None
+    assert ev.one(SCHEDULE, "backups-drill-schedule").inputs["scheduleExpression"] == "rate(3 days)"
+
+
+def test_dev_bucket_purges_unfinished_multipart_uploads_after_a_day() -> None:
+    """MinIO does not accept the S3 AbortIncompleteMultipartUpload lifecycle rule (minio/docs#1216); it
+    purges unfinished uploads after its ``api stale_uploads_expiry``, which the setup pins to 24h."""
+    from components.local.data import bucket_setup_script
+
+    script = bucket_setup_script("app-dev-backups-local", 30)
+    assert "mc admin config set local api stale_uploads_expiry=24h" in script

@@ -253,7 +253,9 @@ def test_every_price_names_region_source_date_and_confidence() -> None:
         ("cron(0 1 * * ? *)", 730 / 24),
         ("rate(1 hour)", 730),
         ("rate(2 days)", 730 / 48),
-        ("cron(0 1 ? * MON *)", None),
+        ("cron(0 1 ? * MON *)", 730 / 24 / 7),  # weekly: one day in seven
+        ("cron(0 1 ? * MON,THU *)", 730 / 24 * 2 / 7),
+        ("cron(0 1 1 * ? *)", None),  # monthly (day-of-month): not understood
     ],
 )
 def test_schedule_runs_per_month(expression: str, runs: float | None) -> None:

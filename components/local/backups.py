@@ -155,11 +155,11 @@ class LocalBackups(pulumi.ComponentResource):
         """The runbook's commands against the schedule container."""
         c = self.container_name
         self.backup_now_command = f"docker exec {c} pg-backup backup"
-        # Like the AWS restore task: create the target database when missing, then restore into it.
+        # Like the AWS restore task: the script creates a missing target database, then restores into it.
         self.restore_command = (
             f"docker exec -e RESTORE_KEY=<RESTORE_KEY> -e RESTORE_TARGET_DATABASE=<RESTORE_TARGET_DATABASE> "
-            f'{c} sh -c \'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; '
-            "exec pg-backup restore'"
+            f"{c} pg-backup restore"
         )
+        self.drill_command = f"docker exec {c} pg-backup drill"
         self.list_command = f"docker exec {c} aws s3 ls --recursive s3://{bucket}/{BACKUP_PREFIX}"
         self.logs_command = f"docker logs {c}"

@@ -285,6 +285,9 @@ class LocalObjectStoreArgs:
     console_host_port: int = MINIO_CONSOLE_HOST_PORT
 
 
+STALE_UPLOADS_EXPIRY = "24h"
+
+
 def bucket_setup_script(bucket: str, retention_days: int) -> str:
     """The ``mc`` commands run once by the setup container (idempotent: safe to run again)."""
     target = f"local/{bucket}"
@@ -296,6 +299,10 @@ def bucket_setup_script(bucket: str, retention_days: int) -> str:
             f"mc ilm rule rm --all --force {target} >/dev/null 2>&1 || true",
             f"mc ilm rule add --expire-days {retention_days} "
             f"--noncurrent-expire-days {NONCURRENT_VERSION_DAYS} {target}",
+            # MinIO rejects the S3 AbortIncompleteMultipartUpload lifecycle rule; it purges unfinished
+            # multipart uploads itself after `api stale_uploads_expiry` (minio/docs#1216): pinned to the
+            # AWS buckets' 1 day.
+            f"mc admin config set local api stale_uploads_expiry={STALE_UPLOADS_EXPIRY} >/dev/null",
             f'echo "bucket {bucket}: versioned, objects expire after {retention_days} days"',
         ]
     )

@@ -29,7 +29,7 @@ die() {
 
 usage() {
   cat <<'EOF'
-Usage: pg-backup [backup|restore|schedule|check|--check|help|--help]
+Usage: pg-backup [backup|restore|drill|schedule|check|--check|help|--help]
 
 Logical PostgreSQL backup to S3 and on-demand restore. The mode is the first argument, else $MODE,
 else "backup". All other inputs come from the environment (never from arguments):
@@ -47,14 +47,19 @@ else "backup". All other inputs come from the environment (never from arguments)
   SCHEDULE_ONCE=1                          schedule: run one cycle (wait, back up), exit with its status
   SCHEDULE_NOW                             schedule: pretend the current time is this Unix time (tests)
   RESTORE_KEY                              restore: S3 key of the dump inside BACKUP_BUCKET
-  RESTORE_TARGET_DATABASE                  restore: database to restore into (must exist)
+  RESTORE_TARGET_DATABASE                  restore: database to restore into (created when missing)
   RESTORE_ALLOW_SAME_DATABASE=yes          restore: allow RESTORE_TARGET_DATABASE == PGDATABASE
-  RESTORE_WORKDIR                          restore: directory for the downloaded dump (default $TMPDIR or /tmp)
+  RESTORE_ALLOW_UNVERIFIED=yes             restore: accept a dump without a recorded SHA-256
+  WORKDIR                                  scratch directory (default $RESTORE_WORKDIR, $TMPDIR or /tmp)
   DRY_RUN=1                                validate the environment and tools for the mode, then exit 0
 
 Modes:
-  backup   pg_dump --format=custom | aws s3 cp - s3://$BACKUP_BUCKET/<key>, then verify the object
-  restore  download s3://$BACKUP_BUCKET/$RESTORE_KEY and pg_restore it into $RESTORE_TARGET_DATABASE
+  backup   pg_dump --format=custom of one snapshot, streamed to a temporary key with its SHA-256, then
+           a manifest (checksum, pg_dump version, row counts) and the dump at its final key
+  restore  test the connection, download s3://$BACKUP_BUCKET/$RESTORE_KEY, check size and SHA-256,
+           pg_restore it into $RESTORE_TARGET_DATABASE in one transaction
+  drill    restore the newest dump into a scratch database, compare tables and row counts with its
+           manifest, drop the scratch database
   schedule run "backup" at every time of $BACKUP_SCHEDULE, forever: sleep until the next run time, back
            up, log a failure and carry on (for hosts without a scheduler; ECS uses EventBridge)
   check    validate the backup environment and that pg_dump, pg_restore and aws are on PATH; no
@@ -102,7 +107,7 @@ fi
 
 mode="${1:-${MODE:-backup}}"
 case "$mode" in
-  backup | restore | schedule) ;;
+  backup | restore | drill | schedule) ;;
   check | --check) mode="check" ;;
   help | --help | -h)
     usage
@@ -111,9 +116,9 @@ case "$mode" in
   *)
     # Only echo the rejected mode when it looks like a word and is not the password itself.
     if [[ "$mode" =~ ^[A-Za-z0-9_-]{1,32}$ ]] && [ "$mode" != "${PGPASSWORD:-}" ]; then
-      die "$EX_USAGE" "unknown mode '$mode' (allowed: backup, restore, check, help, schedule)"
+      die "$EX_USAGE" "unknown mode '$mode' (allowed: backup, restore, drill, check, help, schedule)"
     fi
-    die "$EX_USAGE" "unknown mode (allowed: backup, restore, check, help, schedule)"
+    die "$EX_USAGE" "unknown mode (allowed: backup, restore, drill, check, help, schedule)"
     ;;
 esac
 
@@ -311,9 +316,9 @@ fi
 # Tools
 # ---------------------------------------------------------------------------------------------------
 case "$mode" in
-  backup | schedule) tools=(pg_dump aws) ;;
-  restore) tools=(pg_restore aws) ;;
-  *) tools=(pg_dump pg_restore aws) ;;
+  backup | schedule) tools=(pg_dump psql sha256sum aws) ;;
+  restore) tools=(pg_restore psql createdb sha256sum aws) ;;
+  *) tools=(pg_dump pg_restore psql createdb dropdb sha256sum aws) ;;
 esac
 missing_tool=0
 for tool in "${tools[@]}"; do
@@ -353,130 +358,356 @@ if [ "$dry_run" -eq 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------------
-# backup
+# Shared helpers of the runs
 # ---------------------------------------------------------------------------------------------------
-do_backup() {
-  local ts yyyy mm dd key url size
-  ts=$(date -u +%Y%m%dT%H%M%SZ)
-  yyyy=${ts:0:4}
-  mm=${ts:4:2}
-  dd=${ts:6:2}
-  key="${BACKUP_PREFIX}${PGDATABASE}/${yyyy}/${mm}/${dd}/${PGDATABASE}-${ts}.dump"
-  url="s3://${BACKUP_BUCKET}/${key}"
-
-  local -a cp_args=(s3 cp - "$url" --only-show-errors --no-progress --content-type application/octet-stream)
-  if [ -n "${BACKUP_KMS_KEY_ID:-}" ]; then
-    cp_args+=(--sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ID")
+WORKDIR="${WORKDIR:-${RESTORE_WORKDIR:-${TMPDIR:-/tmp}}}"
+work=""
+cleanup_work() {
+  if [ -n "$work" ] && [ -d "$work" ]; then
+    rm -rf -- "$work"
   fi
+}
+
+make_work() {
+  if ! work=$(mktemp -d "${WORKDIR}/pg-backup.XXXXXX"); then
+    die "$EX_FAILURE" "cannot create a working directory in ${WORKDIR} (set WORKDIR to a writable volume)"
+  fi
+}
+
+# ": <first line of file $1>", or nothing when the tool printed no error.
+first_line() {
+  local line=""
+  if [ -s "$1" ]; then
+    IFS= read -r line <"$1" || true
+  fi
+  if [ -n "$line" ]; then
+    printf ': %s' "$line"
+  fi
+}
+
+psql_q() {
+  psql -X -q -A -t -v ON_ERROR_STOP=1 --no-password "$@"
+}
+
+# Connection test before any download or upload: one line naming the database and the server's answer.
+check_connection() {
+  local db=$1 err="$work/connect.err"
+  if ! psql_q -d "$db" -c "SELECT 1" >/dev/null 2>"$err"; then
+    die "$EX_FAILURE" "cannot connect to database '${db}' on ${PGHOST}:${PGPORT} as ${PGUSER}$(first_line "$err")"
+  fi
+}
+
+# Exact row counts of every table (ordinary and partitioned), as one JSON object {"schema.table": n}.
+readonly COUNTS_SQL="SELECT coalesce(json_object_agg(t.name, t.n ORDER BY t.name), '{}') FROM (
+  SELECT format('%I.%I', n.nspname, c.relname) AS name,
+    (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname),
+      false, true, '')))[1]::text::bigint AS n
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%') t;"
+
+s3_url() {
+  printf 's3://%s/%s' "$BACKUP_BUCKET" "$1"
+}
+
+# Remove an object version entirely (no delete marker, no hidden partial version). Returns 0 when it
+# removed one, 1 when that failed, 2 when there was no object.
+discard_object() {
+  local key=$1 vid
+  if ! vid=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" --query VersionId \
+    --output text 2>/dev/null); then
+    return 2
+  fi
+  vid="${vid//[[:space:]]/}"
+  if [ -n "$vid" ] && [ "$vid" != "None" ] && [ "$vid" != "null" ]; then
+    aws_cli s3api delete-object --bucket "$BACKUP_BUCKET" --key "$key" --version-id "$vid" >/dev/null 2>&1 || return 1
+  else
+    aws_cli s3api delete-object --bucket "$BACKUP_BUCKET" --key "$key" >/dev/null 2>&1 || return 1
+  fi
+}
+
+sse_args=()
+if [ -n "${BACKUP_KMS_KEY_ID:-}" ]; then
+  sse_args=(--sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ID")
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# backup: snapshot + row counts, pg_dump | sha256 | upload to a temporary key, then the final key
+# ---------------------------------------------------------------------------------------------------
+backup_tmp_key=""
+backup_children=()
+backup_cleanup() {
+  local pid
+  for pid in "${backup_children[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  backup_children=()
+  if [ -n "$backup_tmp_key" ]; then
+    local removed=0
+    discard_object "$backup_tmp_key" || removed=$?
+    if [ "$removed" -eq 1 ]; then
+      log "could not remove the temporary upload $(s3_url "$backup_tmp_key") (not a dump: its key is temporary)"
+    fi
+    backup_tmp_key=""
+  fi
+  cleanup_work
+}
+
+do_backup() {
+  SECONDS=0
+  local ts key tmp_key manifest_key url size sha counts snapshot version
+  ts=$(date -u +%Y%m%dT%H%M%SZ)
+  key="${BACKUP_PREFIX}${PGDATABASE}/${ts:0:4}/${ts:4:2}/${ts:6:2}/${PGDATABASE}-${ts}.dump"
+  tmp_key="${BACKUP_PREFIX}${PGDATABASE}/incoming/${PGDATABASE}-${ts}.dump.partial"
+  manifest_key="${key}.manifest.json"
+  url=$(s3_url "$key")
+  trap backup_cleanup EXIT
+  trap 'exit 143' TERM INT
+  make_work
+  check_connection "$PGDATABASE"
+
+  # One READ ONLY REPEATABLE READ transaction exports its snapshot: pg_dump dumps exactly that snapshot
+  # and the row counts of the manifest come from it too.
+  coproc SNAP { psql_q -d "$PGDATABASE" 2>"$work/snapshot.err"; }
+  backup_children+=("$SNAP_PID")
+  local snap_in snap_out
+  exec {snap_in}>&"${SNAP[1]}" {snap_out}<&"${SNAP[0]}"
+  printf '%s\n' "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" "SELECT pg_export_snapshot();" \
+    "${COUNTS_SQL//$'\n'/ }" >&"$snap_in"
+  if ! IFS= read -r -t 600 snapshot <&"$snap_out" || ! IFS= read -r -t 3600 counts <&"$snap_out"; then
+    die "$EX_FAILURE" "cannot open a snapshot of '${PGDATABASE}'$(first_line "$work/snapshot.err")"
+  fi
+  version=$(pg_dump --version)
+  version=$([[ "$version" =~ ([0-9]+(\.[0-9]+)?) ]] && printf '%s' "${BASH_REMATCH[1]}")
+
+  log "backing up database '${PGDATABASE}' on ${PGHOST}:${PGPORT} (sslmode=${PGSSLMODE}) to ${url}${AWS_ENDPOINT_URL:+ via ${AWS_ENDPOINT_URL}}"
+  local -a cp_args=(s3 cp - "$(s3_url "$tmp_key")" --only-show-errors --no-progress
+    --content-type application/octet-stream "${sse_args[@]}")
   if [ -n "${BACKUP_EXPECTED_SIZE:-}" ]; then
     cp_args+=(--expected-size "$BACKUP_EXPECTED_SIZE")
   fi
-
-  log "backing up database '${PGDATABASE}' on ${PGHOST}:${PGPORT} (sslmode=${PGSSLMODE}) to ${url}${AWS_ENDPOINT_URL:+ via ${AWS_ENDPOINT_URL}}"
-
-  # pg_dump reads PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD/PGSSLMODE from the environment.
-  # Both exit statuses are checked explicitly: pipefail alone would not tell which side failed.
+  mkfifo "$work/stream"
+  sha256sum <"$work/stream" >"$work/sha256" 2>/dev/null &
+  local sha_pid=$!
+  backup_children+=("$sha_pid")
   local -a status
+  backup_tmp_key=$tmp_key
   set +e
-  pg_dump --format=custom --compress=9 --no-owner --no-privileges --no-password |
-    aws_cli "${cp_args[@]}"
+  pg_dump --snapshot="$snapshot" --format=custom --compress=9 --no-owner --no-privileges --no-password \
+    2>"$work/pg_dump.err" | tee "$work/stream" | aws_cli "${cp_args[@]}" 2>"$work/upload.err"
   status=("${PIPESTATUS[@]}")
+  wait "$sha_pid"
   set -e
-
-  if [ "${status[0]}" -ne 0 ] || [ "${status[1]}" -ne 0 ]; then
-    if [ "${status[0]}" -ne 0 ]; then
-      log "pg_dump failed (exit ${status[0]})"
-    fi
-    if [ "${status[1]}" -ne 0 ]; then
-      log "upload to ${url} failed (exit ${status[1]})"
-    fi
-    # aws s3 cp completes the upload when its input ends, so a failed pg_dump can leave a truncated
-    # object behind: remove it so that no incomplete dump looks like a valid backup.
-    if ! aws_cli s3 rm "$url" --only-show-errors >/dev/null; then
-      log "warning: could not delete the possibly incomplete object ${url}; delete it by hand"
-    fi
-    exit "$EX_FAILURE"
+  printf 'COMMIT;\n' >&"$snap_in" || true
+  exec {snap_in}>&-
+  if [ "${status[0]}" -ne 0 ]; then
+    die "$EX_FAILURE" "pg_dump of '${PGDATABASE}' failed (exit ${status[0]})$(first_line "$work/pg_dump.err"); no dump was stored"
   fi
-
-  if ! size=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" \
-    --query ContentLength --output text); then
-    die "$EX_FAILURE" "upload verification failed: head-object on ${url} did not succeed"
+  if [ "${status[2]}" -ne 0 ] || [ "${status[1]}" -ne 0 ]; then
+    die "$EX_FAILURE" "upload of the dump to $(s3_url "$tmp_key") failed$(first_line "$work/upload.err"); no dump was stored"
+  fi
+  sha=$(cut -d' ' -f1 "$work/sha256")
+  if ! [[ "$sha" =~ ^[0-9a-f]{64}$ ]]; then
+    die "$EX_FAILURE" "could not compute the SHA-256 of the dump; no dump was stored"
+  fi
+  if ! size=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$tmp_key" --query ContentLength \
+    --output text 2>"$work/head.err"); then
+    die "$EX_FAILURE" "the uploaded dump $(s3_url "$tmp_key") cannot be read back$(first_line "$work/head.err"); no dump was stored"
   fi
   size="${size//[[:space:]]/}"
   if ! [[ "$size" =~ ^[0-9]+$ ]] || [ "$size" -eq 0 ]; then
-    aws_cli s3 rm "$url" --only-show-errors >/dev/null || true
-    die "$EX_FAILURE" "upload verification failed: ${url} is empty or its size is unknown"
+    die "$EX_FAILURE" "the uploaded dump $(s3_url "$tmp_key") is empty; no dump was stored"
   fi
 
-  printf '{"event":"pg_backup_complete","status":"ok","bucket":%s,"key":%s,"size_bytes":%s,"database":%s,"format":"custom","timestamp":%s,"duration_seconds":%s}\n' \
-    "$(json_str "$BACKUP_BUCKET")" "$(json_str "$key")" "$size" "$(json_str "$PGDATABASE")" \
-    "$(json_str "$ts")" "$SECONDS"
+  # The manifest first, then the dump at its final key: a dump at a final key always has both.
+  printf '{"key":%s,"sha256":"%s","size_bytes":%s,"pg_dump_version":%s,"database":%s,"timestamp":%s,"tables":%s}\n' \
+    "$(json_str "$key")" "$sha" "$size" "$(json_str "$version")" "$(json_str "$PGDATABASE")" \
+    "$(json_str "$ts")" "$counts" >"$work/manifest.json"
+  if ! aws_cli s3 cp "$work/manifest.json" "$(s3_url "$manifest_key")" --only-show-errors \
+    --content-type application/json "${sse_args[@]}" 2>"$work/manifest.err"; then
+    die "$EX_FAILURE" "upload of the manifest $(s3_url "$manifest_key") failed$(first_line "$work/manifest.err"); no dump was stored"
+  fi
+  if ! aws_cli s3 cp "$(s3_url "$tmp_key")" "$url" --only-show-errors --metadata-directive REPLACE \
+    --content-type application/octet-stream --metadata "sha256=${sha},pg-dump-version=${version}" \
+    "${sse_args[@]}" 2>"$work/copy.err"; then
+    die "$EX_FAILURE" "moving the dump to ${url} failed$(first_line "$work/copy.err"); no dump was stored"
+  fi
+  local final
+  if ! final=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" \
+    --query '[ContentLength, Metadata."sha256"]' --output text 2>"$work/head.err") ||
+    [ "$(printf '%s' "$final" | tr -s '[:space:]' ' ' | sed 's/ $//')" != "${size} ${sha}" ]; then
+    aws_cli s3 rm "$url" --only-show-errors >/dev/null 2>&1 || true
+    die "$EX_FAILURE" "the dump at ${url} does not match what was uploaded (size/SHA-256); it was deleted"
+  fi
+  backup_cleanup
+  trap - EXIT
+
+  printf '{"event":"pg_backup_complete","status":"ok","bucket":%s,"key":%s,"size_bytes":%s,"sha256":"%s","pg_dump_version":%s,"database":%s,"format":"custom","timestamp":%s,"duration_seconds":%s}\n' \
+    "$(json_str "$BACKUP_BUCKET")" "$(json_str "$key")" "$size" "$sha" "$(json_str "$version")" \
+    "$(json_str "$PGDATABASE")" "$(json_str "$ts")" "$SECONDS"
 }
 
 # ---------------------------------------------------------------------------------------------------
-# restore
+# restore: connection test, verified download (size + SHA-256), table of contents, one transaction
 # ---------------------------------------------------------------------------------------------------
-workdir=""
-cleanup() {
-  if [ -n "$workdir" ] && [ -d "$workdir" ]; then
-    rm -rf -- "$workdir"
+database_exists() {
+  local found
+  found=$(psql_q -d "$PGDATABASE" -c "SELECT 1 FROM pg_database WHERE datname = '$1'" 2>"$work/exists.err") ||
+    die "$EX_FAILURE" "cannot query the databases on ${PGHOST}:${PGPORT}$(first_line "$work/exists.err")"
+  [ "$found" = "1" ]
+}
+
+# Downloads $1 into $work/restore.dump and checks it against the SHA-256 stored with the object.
+fetch_verified() {
+  local key=$1 url meta size sha got
+  url=$(s3_url "$key")
+  if ! meta=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" \
+    --query '[ContentLength, Metadata."sha256"]' --output text 2>"$work/head.err"); then
+    die "$EX_FAILURE" "cannot read ${url}$(first_line "$work/head.err") (missing object or no permission)"
+  fi
+  read -r size sha <<<"$meta"
+  if ! [[ "$size" =~ ^[0-9]+$ ]] || [ "$size" -eq 0 ]; then
+    die "$EX_FAILURE" "${url} is empty; refusing to restore it"
+  fi
+  if ! [[ "${sha:-}" =~ ^[0-9a-f]{64}$ ]]; then
+    if [ "${RESTORE_ALLOW_UNVERIFIED:-}" != "yes" ]; then
+      die "$EX_FAILURE" "${url} has no recorded SHA-256 (not a verified dump); set RESTORE_ALLOW_UNVERIFIED=yes to restore it anyway"
+    fi
+    log "warning: ${url} has no recorded SHA-256; restoring it unverified (RESTORE_ALLOW_UNVERIFIED=yes)"
+    sha=""
+  fi
+  log "downloading ${url} (${size} bytes)"
+  if ! aws_cli s3 cp "$url" "$work/restore.dump" --only-show-errors --no-progress 2>"$work/download.err"; then
+    die "$EX_FAILURE" "download of ${url} failed$(first_line "$work/download.err")"
+  fi
+  got=$(wc -c <"$work/restore.dump")
+  if [ "$got" -ne "$size" ]; then
+    die "$EX_FAILURE" "downloaded ${got} of ${size} bytes of ${url}; refusing to restore it"
+  fi
+  got=$(sha256sum "$work/restore.dump" | cut -d' ' -f1)
+  if [ -n "$sha" ] && [ "$got" != "$sha" ]; then
+    die "$EX_FAILURE" "checksum mismatch for ${url}: SHA-256 ${got}, recorded ${sha}; refusing to restore it"
+  fi
+}
+
+restore_into() {
+  local key=$1 target=$2 err="$work/pg_restore.err"
+  fetch_verified "$key"
+  if ! pg_restore --list "$work/restore.dump" >/dev/null 2>"$work/list.err"; then
+    die "$EX_FAILURE" "$(s3_url "$key") is not a readable pg_dump custom-format archive$(first_line "$work/list.err")"
+  fi
+  if ! database_exists "$target"; then
+    if ! createdb --no-password -- "$target" 2>"$work/createdb.err"; then
+      die "$EX_FAILURE" "cannot create the target database '${target}'$(first_line "$work/createdb.err")"
+    fi
+    log "created the target database '${target}'"
+  fi
+  log "restoring into database '${target}' on ${PGHOST}:${PGPORT} (sslmode=${PGSSLMODE})"
+  if ! pg_restore --no-owner --no-privileges --clean --if-exists --single-transaction \
+    --exit-on-error --no-password -d "$target" "$work/restore.dump" 2>"$err"; then
+    die "$EX_FAILURE" "pg_restore into '${target}' failed, nothing was changed (one transaction)$(first_line "$err")"
   fi
 }
 
 do_restore() {
-  local url="s3://${BACKUP_BUCKET}/${RESTORE_KEY}"
-  local size dump
+  SECONDS=0
+  trap cleanup_work EXIT
+  make_work
+  check_connection "$PGDATABASE"
+  restore_into "$RESTORE_KEY" "$RESTORE_TARGET_DATABASE"
+  printf '{"event":"pg_restore_complete","status":"ok","bucket":%s,"key":%s,"target_database":%s,"duration_seconds":%s}\n' \
+    "$(json_str "$BACKUP_BUCKET")" "$(json_str "$RESTORE_KEY")" "$(json_str "$RESTORE_TARGET_DATABASE")" "$SECONDS"
+}
 
-  if ! size=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$RESTORE_KEY" \
-    --query ContentLength --output text); then
-    die "$EX_FAILURE" "cannot read ${url} (missing object or no permission)"
+# ---------------------------------------------------------------------------------------------------
+# drill: restore the newest dump into a scratch database, compare tables and row counts with its
+# manifest, drop the scratch database
+# ---------------------------------------------------------------------------------------------------
+drill_db=""
+drill_cleanup() {
+  if [ -n "$drill_db" ]; then
+    dropdb --no-password --if-exists -- "$drill_db" 2>/dev/null ||
+      log "could not drop the scratch database '${drill_db}'; drop it by hand"
+    drill_db=""
   fi
-  size="${size//[[:space:]]/}"
-  if ! [[ "$size" =~ ^[0-9]+$ ]] || [ "$size" -eq 0 ]; then
-    die "$EX_FAILURE" "${url} is empty or its size is unknown; refusing to restore it"
-  fi
+  cleanup_work
+}
 
-  trap cleanup EXIT
-  if ! workdir=$(mktemp -d "${RESTORE_WORKDIR:-${TMPDIR:-/tmp}}/pg-restore.XXXXXX"); then
-    die "$EX_FAILURE" "cannot create a working directory (set RESTORE_WORKDIR to a writable volume)"
-  fi
-  dump="${workdir}/restore.dump"
+drill_failed() {
+  printf '{"event":"pg_drill_failed","status":"error","database":%s,"reason":%s}\n' \
+    "$(json_str "$PGDATABASE")" "$(json_str "$1")"
+  die "$EX_FAILURE" "restore drill failed: $1"
+}
 
-  log "downloading ${url} (${size} bytes)"
-  if ! aws_cli s3 cp "$url" "$dump" --only-show-errors --no-progress; then
-    die "$EX_FAILURE" "download of ${url} failed"
+do_drill() {
+  SECONDS=0
+  local keys key tables mismatches summary
+  trap drill_cleanup EXIT
+  make_work
+  check_connection "$PGDATABASE"
+  if ! keys=$(aws_cli s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "${BACKUP_PREFIX}${PGDATABASE}/" \
+    --query "Contents[?ends_with(Key, '.dump')].Key" --output text 2>"$work/list.err"); then
+    drill_failed "cannot list the dumps under $(s3_url "${BACKUP_PREFIX}${PGDATABASE}/")$(first_line "$work/list.err")"
   fi
-  if [ ! -s "$dump" ]; then
-    die "$EX_FAILURE" "downloaded dump ${dump} is empty"
+  key=$(printf '%s' "$keys" | tr '\t' '\n' | grep -v '^None$' | sort | tail -n 1 || true)
+  if [ -z "$key" ]; then
+    drill_failed "no dump under $(s3_url "${BACKUP_PREFIX}${PGDATABASE}/")"
   fi
-
-  # Reads only the archive's table of contents: rejects a corrupt or non-custom-format file before
-  # the target database is touched.
-  if ! pg_restore --list "$dump" >/dev/null; then
-    die "$EX_FAILURE" "${url} is not a readable pg_dump custom-format archive"
+  if ! aws_cli s3 cp "$(s3_url "${key}.manifest.json")" "$work/manifest.json" --only-show-errors \
+    2>"$work/manifest.err"; then
+    drill_failed "the newest dump ${key} has no readable manifest$(first_line "$work/manifest.err")"
   fi
-
-  log "restoring into database '${RESTORE_TARGET_DATABASE}' on ${PGHOST}:${PGPORT} (sslmode=${PGSSLMODE})"
-  if ! pg_restore --no-owner --no-privileges --clean --if-exists --single-transaction \
-    --exit-on-error --no-password -d "$RESTORE_TARGET_DATABASE" "$dump"; then
-    die "$EX_FAILURE" "pg_restore into '${RESTORE_TARGET_DATABASE}' failed; the transaction was rolled back"
+  drill_db="${PGDATABASE:0:40}_drill_$(date -u +%Y%m%d%H%M%S)"
+  log "drill: restoring ${key} into the scratch database '${drill_db}'"
+  (restore_into "$key" "$drill_db") || drill_failed "the restore of ${key} failed (see above)"
+  # Compare inside PostgreSQL: the manifest's counts against exact counts of the restored tables.
+  if ! summary=$(psql_q -d "$drill_db" -v manifest="$(cat "$work/manifest.json")" 2>"$work/compare.err" <<SQL
+WITH expected AS (SELECT key AS name, value::bigint AS n FROM json_each_text((:'manifest'::json)->'tables')),
+actual AS (SELECT key AS name, value::bigint AS n FROM json_each_text((${COUNTS_SQL%;})::json))
+SELECT (SELECT count(*) FROM expected) || ' ' || coalesce((SELECT sum(n) FROM expected), 0) || ' ' ||
+  coalesce((SELECT string_agg(format('%s expected %s rows, found %s', coalesce(e.name, a.name),
+    coalesce(e.n::text, 'no table'), coalesce(a.n::text, 'no table')), '; ' ORDER BY coalesce(e.name, a.name))
+  FROM expected e FULL JOIN actual a ON a.name = e.name WHERE e.n IS DISTINCT FROM a.n), '');
+SQL
+  ); then
+    drill_failed "cannot compare '${drill_db}' with the manifest$(first_line "$work/compare.err")"
   fi
-
-  printf '{"event":"pg_restore_complete","status":"ok","bucket":%s,"key":%s,"size_bytes":%s,"target_database":%s,"duration_seconds":%s}\n' \
-    "$(json_str "$BACKUP_BUCKET")" "$(json_str "$RESTORE_KEY")" "$size" \
-    "$(json_str "$RESTORE_TARGET_DATABASE")" "$SECONDS"
+  read -r tables rows mismatches <<<"$summary"
+  if [ -n "$mismatches" ]; then
+    drill_failed "${key} restored with other contents than recorded at dump time: ${mismatches}"
+  fi
+  drill_cleanup
+  trap - EXIT
+  printf '{"event":"pg_drill_complete","status":"ok","bucket":%s,"key":%s,"tables":%s,"rows":%s,"database":%s,"duration_seconds":%s}\n' \
+    "$(json_str "$BACKUP_BUCKET")" "$(json_str "$key")" "$tables" "$rows" "$(json_str "$PGDATABASE")" "$SECONDS"
 }
 
 # ---------------------------------------------------------------------------------------------------
 # schedule
 # ---------------------------------------------------------------------------------------------------
 sleep_pid=""
+run_pid=""
 on_stop() {
+  trap - TERM INT
   if [ -n "$sleep_pid" ]; then
     kill "$sleep_pid" 2>/dev/null || true
   fi
+  if [ -n "$run_pid" ]; then
+    # Stop pg_dump/aws now (not after the dump), then let the run remove its temporary upload.
+    pkill -TERM -P "$run_pid" 2>/dev/null || true
+    kill -TERM "$run_pid" 2>/dev/null || true
+    wait "$run_pid" 2>/dev/null || true
+  fi
   log "stop signal received; exiting"
   exit 143
+}
+
+# A fixed SCHEDULE_NOW is the clock at start; it moves on with the real clock from there.
+clock_offset=0
+if [ -n "${SCHEDULE_NOW:-}" ]; then
+  clock_offset=$((SCHEDULE_NOW - $(printf '%(%s)T' -1)))
+fi
+current_time() {
+  printf '%s' "$(($(printf '%(%s)T' -1) + clock_offset))"
 }
 
 do_schedule() {
@@ -498,13 +729,17 @@ do_schedule() {
     fi
     sleep_pid=""
 
-    # A subshell, so that a failing backup (which exits) ends only this run, not the schedule.
+    # A background subshell, so that a failing backup (which exits) ends only this run, and a stop
+    # signal interrupts `wait` instead of waiting for the dump.
     set +e
     (
       set -e
       do_backup
-    )
+    ) &
+    run_pid=$!
+    wait "$run_pid"
     status=$?
+    run_pid=""
     set -e
     if [ "$status" -ne 0 ]; then
       log "scheduled backup failed (exit ${status}); the next run stays scheduled"
@@ -520,5 +755,6 @@ do_schedule() {
 case "$mode" in
   backup) do_backup ;;
   restore) do_restore ;;
+  drill) do_drill ;;
   schedule) do_schedule ;;
 esac

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,9 +28,16 @@ PASSWORD = "Xq7-s3cr3t-Pa55w0rd-e1f9"
 BUCKET = "acme-staging-backups"
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 DUMP_BYTES = "PGDMP\\001fake-custom-format-dump-payload-0123456789"
-FAKE_TOOLS = ("pg_dump", "pg_restore", "aws")
+FAKE_TOOLS = ("pg_dump", "pg_restore", "psql", "createdb", "dropdb", "aws")
+# psql/createdb/dropdb only answer --version here: the database runs are tested against a real server
+# (tests/images/test_pg_backup_real.py).
+FAKE_CLIENT = """#!/bin/sh
+if [ "${{1:-}}" = "--version" ]; then echo "{name} (PostgreSQL) 15.99"; exit 0; fi
+echo "fake {name}: unexpected call" >&2
+exit 1
+"""
 # Utilities the script and the fakes use; everything else is deliberately absent from PATH.
-SYSTEM_TOOLS = ("env", "date", "mktemp", "rm", "cat", "wc", "sh")
+SYSTEM_TOOLS = ("env", "date", "mktemp", "rm", "cat", "wc", "sh", "sha256sum")
 
 REQUIRED_BACKUP_VARS = ("BACKUP_BUCKET", "PGHOST", "PGDATABASE", "PGUSER", "PGPASSWORD")
 
@@ -121,6 +127,7 @@ class Sandbox:
             "pg_dump": FAKE_PG_DUMP.format(state=self.state, payload=pg_dump_payload, exit_code=pg_dump_exit),
             "pg_restore": FAKE_PG_RESTORE.format(state=self.state, exit_code=pg_restore_exit),
             "aws": FAKE_AWS.format(state=self.state, cp_exit=aws_cp_exit),
+            **{name: FAKE_CLIENT.format(name=name) for name in ("psql", "createdb", "dropdb")},
         }
         for name in only:
             path = self.fakebin / name
@@ -261,7 +268,7 @@ def test_unknown_mode_exits_2_naming_allowed_modes(
 
     assert result.returncode == 2
     assert "unknown mode 'nonsense'" in result.stderr
-    assert "allowed: backup, restore, check, help" in result.stderr
+    assert "allowed: backup, restore, drill, check, help" in result.stderr
     assert sandbox.aws_calls() == []
 
 
@@ -368,17 +375,6 @@ def test_restore_into_source_database_needs_exactly_yes(sandbox: Sandbox, value:
     assert result.returncode == 2
 
 
-def test_restore_into_source_database_allowed_with_override(sandbox: Sandbox) -> None:
-    env = {
-        **RESTORE_ENV,
-        "RESTORE_TARGET_DATABASE": "appdb",
-        "RESTORE_ALLOW_SAME_DATABASE": "yes",
-        "DRY_RUN": "1",
-    }
-    result = sandbox.run("restore", env=env)
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.mark.parametrize(
     "env, message",
     [
@@ -447,199 +443,6 @@ def test_backup_without_pg_dump_fails_before_touching_s3(sandbox: Sandbox) -> No
     assert result.returncode == 3
     assert "'pg_dump' not found" in result.stderr
     assert sandbox.aws_calls() == []
-
-
-# ---------------------------------------------------------------------------------------------------
-# backup
-# ---------------------------------------------------------------------------------------------------
-KEY_RE = re.compile(
-    r"^(?P<prefix>.*?)appdb/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
-    r"appdb-(?P<ts>(?P<ty>\d{4})(?P<tm>\d{2})(?P<td>\d{2})T\d{6}Z)\.dump$"
-)
-
-
-def _check_key(key: str, prefix: str) -> None:
-    match = KEY_RE.match(key)
-    assert match, key
-    assert match["prefix"] == prefix
-    assert (match["y"], match["m"], match["d"]) == (match["ty"], match["tm"], match["td"])
-    stamp = datetime.strptime(match["ts"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=10), "timestamp must be the current UTC time"
-
-
-def test_backup_streams_dump_to_date_stamped_key_and_verifies(sandbox: Sandbox) -> None:
-    result = sandbox.run()  # default mode is backup
-
-    assert result.returncode == 0, result.stderr
-    upload = _upload_call(sandbox.aws_calls())
-    url = upload[3]
-    assert url.startswith(f"s3://{BUCKET}/")
-    key = url.removeprefix(f"s3://{BUCKET}/")
-    _check_key(key, "postgres/")
-    assert "--sse" not in upload
-    assert "--sse-kms-key-id" not in upload
-
-    # The dump went through the pipe unchanged (printf interprets the \001 escape).
-    assert sandbox.object_path().read_bytes() == DUMP_BYTES.replace("\\001", "\x01").encode()
-
-    # pg_dump: custom format, level 9, no owner/privileges; connection only from the environment.
-    argv = sandbox.pg_dump_argv()
-    for flag in ("--format=custom", "--compress=9", "--no-owner", "--no-privileges", "--no-password"):
-        assert flag in argv
-    assert not any("appdb" in a or "db.internal" in a for a in argv), argv
-    dump_env = sandbox.pg_dump_env()
-    assert dump_env["PGSSLMODE"] == "require"
-    assert dump_env["PGPORT"] == "5432"
-    assert dump_env["PGDATABASE"] == "appdb"
-    assert dump_env["PGPASSWORD"] == "<set>"
-
-    # Verified with head-object on the same key.
-    heads = [c for c in sandbox.aws_calls() if c[:2] == ["s3api", "head-object"]]
-    assert len(heads) == 1
-    assert _flag_value(heads[0], "--bucket") == BUCKET
-    assert _flag_value(heads[0], "--key") == key
-
-    record = _last_json(result.stdout)
-    assert record["event"] == "pg_backup_complete"
-    assert record["bucket"] == BUCKET
-    assert record["key"] == key
-    assert record["size_bytes"] == sandbox.object_path().stat().st_size
-    assert record["database"] == "appdb"
-    _assert_no_secret(sandbox, result)
-
-
-def test_backup_uses_sse_kms_when_key_is_set(sandbox: Sandbox) -> None:
-    result = sandbox.run("backup", env={"BACKUP_KMS_KEY_ID": KMS_KEY})
-
-    assert result.returncode == 0, result.stderr
-    upload = _upload_call(sandbox.aws_calls())
-    assert _flag_value(upload, "--sse") == "aws:kms"
-    assert _flag_value(upload, "--sse-kms-key-id") == KMS_KEY
-    _assert_no_secret(sandbox, result)
-
-
-@pytest.mark.parametrize(
-    "prefix, expected",
-    [("backups/pg/", "backups/pg/"), ("backups/pg", "backups/pg/"), ("/db", "db/"), ("", "")],
-)
-def test_backup_prefix_is_normalised(sandbox: Sandbox, prefix: str, expected: str) -> None:
-    result = sandbox.run(env={"BACKUP_PREFIX": prefix})
-
-    assert result.returncode == 0, result.stderr
-    key = _upload_call(sandbox.aws_calls())[3].removeprefix(f"s3://{BUCKET}/")
-    _check_key(key, expected)
-
-
-def test_backup_passes_expected_size_hint(sandbox: Sandbox) -> None:
-    result = sandbox.run(env={"BACKUP_EXPECTED_SIZE": "123456789"})
-    assert result.returncode == 0, result.stderr
-    assert _flag_value(_upload_call(sandbox.aws_calls()), "--expected-size") == "123456789"
-
-
-def test_failing_pg_dump_inside_the_pipe_fails_the_backup(sandbox: Sandbox) -> None:
-    sandbox.install_fakes(pg_dump_exit=1)
-    result = sandbox.run("backup")
-
-    assert result.returncode == 1
-    assert "pg_dump failed (exit 1)" in result.stderr
-    # The upload of the partial stream happened (aws saw EOF) and was then deleted.
-    calls = sandbox.aws_calls()
-    url = _upload_call(calls)[3]
-    assert ["s3", "rm", url, "--only-show-errors"] in calls
-    assert not sandbox.object_path().exists()
-    assert not any(c[:2] == ["s3api", "head-object"] for c in calls)
-    assert "pg_backup_complete" not in result.stdout
-    _assert_no_secret(sandbox, result)
-
-
-def test_failing_upload_fails_the_backup(sandbox: Sandbox) -> None:
-    sandbox.install_fakes(aws_cp_exit=1)
-    result = sandbox.run("backup")
-
-    assert result.returncode == 1
-    assert "upload to s3://" in result.stderr
-    assert "pg_backup_complete" not in result.stdout
-
-
-def test_empty_upload_fails_verification(sandbox: Sandbox) -> None:
-    sandbox.install_fakes(pg_dump_payload="")
-    result = sandbox.run("backup")
-
-    assert result.returncode == 1
-    assert "is empty or its size is unknown" in result.stderr
-    assert not sandbox.object_path().exists()
-
-
-# ---------------------------------------------------------------------------------------------------
-# restore
-# ---------------------------------------------------------------------------------------------------
-def test_restore_downloads_and_runs_pg_restore(sandbox: Sandbox) -> None:
-    sandbox.object_path().write_bytes(b"PGDMP-some-dump")
-    env = {**RESTORE_ENV, "RESTORE_TARGET_DATABASE": "appdb_restore"}
-    result = sandbox.run("restore", env=env)
-
-    assert result.returncode == 0, result.stderr
-    downloads = [c for c in sandbox.aws_calls() if c[:2] == ["s3", "cp"]]
-    assert len(downloads) == 1
-    assert downloads[0][2] == f"s3://{BUCKET}/{RESTORE_ENV['RESTORE_KEY']}"
-    local_dump = downloads[0][3]
-
-    list_call, restore_call = sandbox.pg_restore_calls()
-    assert list_call == ["--list", local_dump]
-    for flag in (
-        "--no-owner",
-        "--no-privileges",
-        "--clean",
-        "--if-exists",
-        "--single-transaction",
-        "--exit-on-error",
-    ):
-        assert flag in restore_call
-    assert _flag_value(restore_call, "-d") == "appdb_restore"
-    assert restore_call[-1] == local_dump
-    assert (sandbox.state / "pg_restore.password").exists(), "pg_restore gets PGPASSWORD from the env"
-
-    assert list(sandbox.tmp.iterdir()) == [], "the downloaded dump is removed"
-    record = _last_json(result.stdout)
-    assert record["event"] == "pg_restore_complete"
-    assert record["target_database"] == "appdb_restore"
-    _assert_no_secret(sandbox, result)
-
-
-def test_restore_downloads_into_restore_workdir(sandbox: Sandbox) -> None:
-    """The ECS restore task sets RESTORE_WORKDIR to its scratch volume (read-only root file system): the
-    dump goes there, never to TMPDIR, and is removed afterwards."""
-    workdir = sandbox.root / "scratch"
-    workdir.mkdir()
-    sandbox.object_path().write_bytes(b"PGDMP-some-dump")
-    env = {**RESTORE_ENV, "RESTORE_TARGET_DATABASE": "appdb_restore", "RESTORE_WORKDIR": str(workdir)}
-    result = sandbox.run("restore", env=env)
-
-    assert result.returncode == 0, result.stderr
-    (download,) = [c for c in sandbox.aws_calls() if c[:2] == ["s3", "cp"]]
-    assert Path(download[3]).parent.parent == workdir
-    assert Path(download[3]).parent.name.startswith("pg-restore.")
-    assert sandbox.pg_restore_calls()[-1][-1] == download[3]
-    assert list(workdir.iterdir()) == [] and list(sandbox.tmp.iterdir()) == []
-
-
-def test_restore_of_missing_object_fails_before_pg_restore(sandbox: Sandbox) -> None:
-    result = sandbox.run("restore", env={**RESTORE_ENV, "RESTORE_TARGET_DATABASE": "appdb_restore"})
-
-    assert result.returncode == 1
-    assert "cannot read s3://" in result.stderr
-    assert sandbox.pg_restore_calls() == []
-
-
-def test_failing_pg_restore_fails_the_restore(sandbox: Sandbox) -> None:
-    sandbox.object_path().write_bytes(b"PGDMP-some-dump")
-    sandbox.install_fakes(pg_restore_exit=1)
-    result = sandbox.run("restore", env={**RESTORE_ENV, "RESTORE_TARGET_DATABASE": "appdb_restore"})
-
-    assert result.returncode == 1
-    assert "not a readable pg_dump custom-format archive" in result.stderr
-    assert len(sandbox.pg_restore_calls()) == 1, "the target database is not touched"
-    assert list(sandbox.tmp.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------------

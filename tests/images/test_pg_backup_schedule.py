@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.images.test_pg_backup import PASSWORD, Result, Sandbox
+from tests.images.test_pg_backup import Result, Sandbox
 
 # A fake sleep: records each call in state/events; on call number $SLEEP_STOP_AT it sends SIGTERM to
 # the script (its parent), like `docker stop` does, to end the otherwise endless loop.
@@ -192,14 +192,6 @@ def test_bad_schedule_now_exits_2(sandbox: ScheduleSandbox, now: str) -> None:
     assert "SCHEDULE_NOW must be a Unix time in seconds" in result.stderr
 
 
-def test_backup_mode_ignores_the_schedule(sandbox: ScheduleSandbox) -> None:
-    """The local backup container has BACKUP_SCHEDULE; `docker exec ... pg-backup backup` still works."""
-    result = sandbox.run("backup", env={"BACKUP_SCHEDULE": "cron(0 1 ? * MON *)"})
-    assert result.returncode == 0, result.stderr
-    assert sandbox.sleeps() == []
-    assert _json_lines(result.stdout)[-1]["event"] == "pg_backup_complete"
-
-
 def test_mode_schedule_from_the_environment(sandbox: ScheduleSandbox) -> None:
     result = sandbox.run(env={"MODE": "schedule", "BACKUP_SCHEDULE": "rate(0 days)"})
     assert result.returncode == 2
@@ -221,82 +213,9 @@ def _run_once(sandbox: ScheduleSandbox, now: str = "2025-01-31T00:30:00Z", **env
     return sandbox.run("schedule", env={"SCHEDULE_ONCE": "1", "SCHEDULE_NOW": str(epoch(now)), **env})
 
 
-def test_one_cycle_sleeps_until_01_00_utc_then_backs_up(sandbox: ScheduleSandbox) -> None:
-    result = _run_once(sandbox)
-
-    assert result.returncode == 0, result.stderr
-    events = sandbox.events()
-    assert events[0] == "sleep 1800", "slept exactly until 01:00 UTC, before touching S3"
-    assert events[1:] == ["aws s3 cp", "aws s3api head-object"]
-    lines = _json_lines(result.stdout)
-    assert [line["event"] for line in lines] == ["pg_backup_schedule", "pg_backup_complete"]
-    assert lines[0]["next_run"] == "2025-01-31T01:00:00Z"
-    assert "next backup at 2025-01-31T01:00:00Z (in 1800 s)" in result.stderr
-    assert PASSWORD not in result.output
-
-
-def test_a_failed_backup_is_logged_and_the_cycle_exits_with_its_status(sandbox: ScheduleSandbox) -> None:
-    sandbox.install_fakes(pg_dump_exit=1)
-    result = _run_once(sandbox)
-
-    assert result.returncode == 1
-    assert "pg_dump failed (exit 1)" in result.stderr
-    assert "scheduled backup failed (exit 1); the next run stays scheduled" in result.stderr
-    failure = _json_lines(result.stdout)[-1]
-    assert failure == {"event": "pg_backup_failed", "status": "error", "exit_code": 1, "database": "appdb"}
-    assert not sandbox.object_path().exists(), "the truncated dump was removed"
-
-
-def test_the_schedule_carries_on_after_a_failed_backup(sandbox: ScheduleSandbox) -> None:
-    """Without SCHEDULE_ONCE the loop is endless: a failed backup schedules the next run; the fake sleep
-    stops the script with SIGTERM (like `docker stop`) on its second call."""
-    sandbox.install_fakes(pg_dump_exit=1)
-    result = sandbox.run(
-        "schedule",
-        env={"SCHEDULE_NOW": str(epoch("2025-01-31T00:30:00Z")), "SLEEP_STOP_AT": "2"},
-    )
-
-    assert result.returncode == 143
-    assert sandbox.sleeps() == [1800, 1800], "a second run was scheduled after the failure"
-    assert "scheduled backup failed (exit 1)" in result.stderr
-    assert "stop signal received; exiting" in result.stderr
-    events = [line["event"] for line in _json_lines(result.stdout)]
-    assert events == ["pg_backup_schedule", "pg_backup_failed", "pg_backup_schedule"]
-
-
-def test_successful_runs_repeat_until_stopped(sandbox: ScheduleSandbox) -> None:
-    result = sandbox.run(
-        "schedule",
-        env={
-            "BACKUP_SCHEDULE": "rate(6 hours)",
-            "SCHEDULE_NOW": str(epoch("2025-01-31T05:00:00Z")),
-            "SLEEP_STOP_AT": "3",
-        },
-    )
-
-    assert result.returncode == 143
-    assert sandbox.sleeps() == [3600, 3600, 3600]
-    events = [line["event"] for line in _json_lines(result.stdout)]
-    assert events.count("pg_backup_complete") == 2
-    assert "pg_backup_failed" not in events
-
-
 # ---------------------------------------------------------------------------------------------------
 # AWS_ENDPOINT_URL: an S3-compatible store (MinIO on the local stack)
 # ---------------------------------------------------------------------------------------------------
-def test_endpoint_url_reaches_the_aws_cli_and_the_log(sandbox: ScheduleSandbox) -> None:
-    result = sandbox.run("backup", env={"AWS_ENDPOINT_URL": "http://minio:9000"})
-
-    assert result.returncode == 0, result.stderr
-    assert sandbox.endpoints() == ["http://minio:9000", "http://minio:9000"]
-    assert "via http://minio:9000" in result.stderr
-
-
-def test_without_endpoint_url_the_aws_cli_uses_aws(sandbox: ScheduleSandbox) -> None:
-    result = sandbox.run("backup")
-    assert result.returncode == 0, result.stderr
-    assert set(sandbox.endpoints()) == {"<unset>"}
-    assert " via " not in result.stderr
 
 
 @pytest.mark.parametrize("url", ["minio:9000", "ftp://minio", "http://minio:9000/bucket", "http://a b"])

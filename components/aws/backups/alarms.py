@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...common import Deployment, child
-from .naming import METRIC_SUCCEEDED, namespace
+from .naming import METRIC_DRILL_SUCCEEDED, METRIC_SUCCEEDED, namespace
 from .schedule import RETRY_ATTEMPTS, dlq_name
 
 
@@ -45,18 +45,21 @@ def task_failed(
     family_arn: str,
     log_group: str,
     topic_arn: pulumi.Input[str],
+    what: str = "backup",
 ) -> None:
-    """An EventBridge rule on a failed or never-started backup task -> a one-line message to the topic."""
+    """An EventBridge rule on a failed or never-started task of ``family`` -> a one-line message to the
+    topic. ``what`` names the rule: ``<name>-failed-rule`` (backup), else ``<name>-<what>-failed-rule``."""
+    slug = "" if what == "backup" else f"{what}-"
     rule = aws.cloudwatch.EventRule(
-        f"{name}-failed-rule",
-        name=f"{d.prefix}-backup-failed",
+        f"{name}-{slug}failed-rule",
+        name=f"{d.prefix}-{what}-failed",
         description=f"A {family} task stopped with a non-zero exit code or failed to start",
         event_pattern=failure_event_pattern(cluster_arn, family_arn),
         tags=d.tags(),
         opts=child(parent),
     )
     aws.cloudwatch.EventTarget(
-        f"{name}-failed-target",
+        f"{name}-{slug}failed-target",
         rule=rule.name,
         arn=topic_arn,
         input_transformer={
@@ -67,7 +70,7 @@ def task_failed(
                 "exitCode": "$.detail.containers[0].exitCode",
             },
             "input_template": json.dumps(
-                f"{d.prefix}: backup task <task> failed (<stopCode>, exit code <exitCode>): <reason>. "
+                f"{d.prefix}: {what} task <task> failed (<stopCode>, exit code <exitCode>): <reason>. "
                 f"Logs: {log_group}"
             ),
         },
@@ -117,6 +120,25 @@ def dump_missing(
         ok_actions=[topic_arn],
         tags=d.tags(),
         opts=child(parent),
+    )
+
+
+def drill_succeeded(
+    parent: pulumi.Resource,
+    d: Deployment,
+    name: str,
+    *,
+    log_group_name: str,
+    log_group: aws.cloudwatch.LogGroup,
+) -> None:
+    """``DrillSucceeded`` from the drill's success line (the drill logs into the restore log group)."""
+    aws.cloudwatch.LogMetricFilter(
+        f"{name}-drill-succeeded-filter",
+        name=f"{d.prefix}-drill-succeeded",
+        log_group_name=log_group_name,
+        pattern='{ $.event = "pg_drill_complete" }',
+        metric_transformation={"name": METRIC_DRILL_SUCCEEDED, "namespace": namespace(d), "value": "1"},
+        opts=child(parent, depends_on=[log_group]),
     )
 
 

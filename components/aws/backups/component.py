@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from ...common import Deployment, child
 from ..cluster import BuiltImage, BuiltImageArgs
-from .alarms import dump_missing, schedule_failed, task_failed
+from .alarms import drill_succeeded, dump_missing, schedule_failed, task_failed
 from .args import BackupsArgs, validate
 from .bucket import DumpBucket, access_log_bucket, dump_bucket, key_policy, kms_key
 from .commands import restore_overrides, run_task_command
@@ -25,6 +25,8 @@ from .replication import Replica
 from .schedule import BackupSchedule
 from .task import (
     backup_container,
+    backup_storage,
+    drill_container,
     log_group,
     restore_container,
     restore_storage,
@@ -63,7 +65,7 @@ class Backups(pulumi.ComponentResource):
         log_groups = self._log_groups(key)
         backup_task = self._tasks(key, log_groups)
         schedule = self._schedule(key, backup_task)
-        self._alarms(log_groups["backup"], schedule)
+        self._alarms(log_groups, schedule)
         self._commands()
         self.register_outputs(
             {
@@ -87,6 +89,7 @@ class Backups(pulumi.ComponentResource):
         self.schedule_name = f"{d.prefix}-backup"
         self.backup_family = f"{d.prefix}-backup"
         self.restore_family = f"{d.prefix}-restore"
+        self.drill_family = f"{d.prefix}-drill"
         self.log_group_name = f"/ecs/{d.prefix}/backup"
         self.restore_log_group_name = f"/ecs/{d.prefix}/restore"
         self.kms_alias_name = f"alias/{d.prefix}/backups"
@@ -193,6 +196,7 @@ class Backups(pulumi.ComponentResource):
             execution,
             backup_role,
             log_groups["backup"],
+            **backup_storage(),
         )
         restore_task = task_definition(
             self,
@@ -201,6 +205,20 @@ class Backups(pulumi.ComponentResource):
             "restore",
             self.restore_family,
             self.restore_container,
+            self.image,
+            execution,
+            restore_role,
+            log_groups["restore"],
+            **restore_storage(),
+        )
+        self.drill_container = drill_container(d, self.image_ref, env, self.restore_log_group_name)
+        self._drill_task = task_definition(
+            self,
+            d,
+            name,
+            "drill",
+            self.drill_family,
+            self.drill_container,
             self.image,
             execution,
             restore_role,
@@ -225,11 +243,13 @@ class Backups(pulumi.ComponentResource):
             cluster_name=args.cluster_name,
             family_arn=self._family_arn,
             task_definition=backup_task,
+            drill=(args.config.drill.schedule, self._drill_task),
             subnet_ids=args.subnet_ids,
             security_group_id=args.security_group_id,
         )
 
-    def _alarms(self, backup_logs: aws.cloudwatch.LogGroup, schedule: BackupSchedule) -> None:
+    def _alarms(self, log_groups: dict[str, aws.cloudwatch.LogGroup], schedule: BackupSchedule) -> None:
+        backup_logs, restore_logs = log_groups["backup"], log_groups["restore"]
         d, name, args = self._deployment, self._name, self._args
         topic = args.alarm_topic_arn
         task_failed(
@@ -257,6 +277,19 @@ class Backups(pulumi.ComponentResource):
             topic_arn=topic,
         )
         schedule_failed(self, d, name, family=self.backup_family, dlq=schedule.dlq, topic_arn=topic)
+        drill_arn = self._family_arn.rsplit("/", 1)[0] + f"/{self.drill_family}"
+        task_failed(
+            self,
+            d,
+            name,
+            family=self.drill_family,
+            cluster_arn=self._cluster_arn,
+            family_arn=drill_arn,
+            log_group=self.restore_log_group_name,
+            topic_arn=topic,
+            what="drill",
+        )
+        drill_succeeded(self, d, name, log_group_name=self.restore_log_group_name, log_group=restore_logs)
 
     def _commands(self) -> None:
         """``aws ecs run-task`` commands that start a backup now or a restore, as the schedule would."""

@@ -36,10 +36,12 @@ def kms_grant(
 def backup_task_s3_policy(bucket_arn: str, database: str) -> str:
     """The backup task's S3 rights: only this database's dump prefix, and nothing that destroys data.
 
-    The bucket is versioned and ``s3:DeleteObjectVersion`` is not granted, so neither an overwrite nor a
-    delete by this role can destroy an existing dump (a delete only adds a delete marker).
+    The bucket is versioned and ``s3:DeleteObjectVersion`` is granted only under ``incoming/`` (the
+    temporary key of an upload in progress, never a dump), so neither an overwrite nor a delete by this role
+    can destroy an existing dump (a delete only adds a delete marker).
     """
     objects = f"{bucket_arn}/{BACKUP_PREFIX}{database}/*"
+    incoming = f"{bucket_arn}/{BACKUP_PREFIX}{database}/incoming/*"
     return policy_json(
         {
             # PutObject: `aws s3 cp - s3://...` (a streamed multipart upload is authorised by PutObject);
@@ -60,25 +62,39 @@ def backup_task_s3_policy(bucket_arn: str, database: str) -> str:
             "Resource": objects,
         },
         {
-            # DeleteObject: `aws s3 rm` of a possibly truncated dump after pg_dump failed, so that no
-            # incomplete object looks like a valid backup (versioning keeps it as a noncurrent version).
+            # DeleteObject: `aws s3 rm` of a final dump whose check failed (a delete marker hides it).
             "Sid": "RemoveTruncatedDump",
             "Effect": "Allow",
             "Action": "s3:DeleteObject",
             "Resource": objects,
         },
+        {
+            # The temporary upload is removed with its version, so no hidden partial version stays behind.
+            "Sid": "DiscardTemporaryUpload",
+            "Effect": "Allow",
+            "Action": "s3:DeleteObjectVersion",
+            "Resource": incoming,
+        },
     )
 
 
 def restore_task_s3_policy(bucket_arn: str) -> str:
-    """The restore task only reads dumps (head-object and download are both GetObject)."""
+    """The restore task (and the drill, the same role) only reads dumps: head-object and download are
+    GetObject; the drill lists the dump prefix to find the newest one."""
     return policy_json(
         {
             "Sid": "ReadDumps",
             "Effect": "Allow",
             "Action": "s3:GetObject",
             "Resource": f"{bucket_arn}/{BACKUP_PREFIX}*",
-        }
+        },
+        {
+            "Sid": "ListDumps",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": f"{BACKUP_PREFIX}*"}},
+        },
     )
 
 

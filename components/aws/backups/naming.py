@@ -18,6 +18,7 @@ SSL_MODE = "require"
 NONCURRENT_VERSION_DAYS = specs.NONCURRENT_VERSION_DAYS
 ABORT_MULTIPART_DAYS = 1
 METRIC_SUCCEEDED = "BackupSucceeded"
+METRIC_DRILL_SUCCEEDED = "DrillSucceeded"
 # S3 server access logs of each backup bucket (who read, wrote or deleted a dump), kept for a year in a log
 # bucket of the same region (S3 delivers them only there, and only to SSE-S3 buckets).
 ACCESS_LOG_DAYS = 365

@@ -49,15 +49,20 @@ def dlq_name(d: Deployment) -> str:
     return f"{d.prefix}-backup-dlq"
 
 
+def drill_schedule_name(d: Deployment) -> str:
+    return f"{d.prefix}-restore-drill"
+
+
 def scheduler_policy(d: Deployment, family_arn: str, cluster_arn: str) -> str:
-    """Run the backup family on this cluster, pass its two roles, dead-letter into its queue."""
+    """Run the backup and drill families on this cluster, pass their roles, dead-letter into its queue."""
     role_arn = f"arn:{d.partition}:iam::{d.account_id}"
+    drill_family_arn = family_arn.rsplit("/", 1)[0] + f"/{d.prefix}-drill"
     return policy_json(
         {
             "Sid": "RunBackupTask",
             "Effect": "Allow",
             "Action": "ecs:RunTask",
-            "Resource": f"{family_arn}:*",
+            "Resource": [f"{family_arn}:*", f"{drill_family_arn}:*"],
             "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}},
         },
         {
@@ -67,6 +72,7 @@ def scheduler_policy(d: Deployment, family_arn: str, cluster_arn: str) -> str:
             "Resource": [
                 f"{role_arn}:role/{d.prefix}-backup-execution",
                 f"{role_arn}:role/{d.prefix}-backup-task",
+                f"{role_arn}:role/{d.prefix}-restore-task",
             ],
             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         },
@@ -118,6 +124,7 @@ class BackupSchedule:
         cluster_name: str,
         family_arn: str,
         task_definition: aws.ecs.TaskDefinition,
+        drill: tuple[str, aws.ecs.TaskDefinition],
         subnet_ids: Sequence[pulumi.Input[str]],
         security_group_id: pulumi.Input[str],
     ) -> None:
@@ -139,28 +146,51 @@ class BackupSchedule:
             schedule_expression_timezone=SCHEDULE_TIMEZONE,
             flexible_time_window={"mode": "OFF"},
             state="ENABLED",
-            target={
-                "arn": cluster_arn,
-                "role_arn": self.role.arn,
-                "ecs_parameters": {
-                    "task_definition_arn": task_definition.arn,
-                    "launch_type": "FARGATE",
-                    "task_count": 1,
-                    "network_configuration": {
-                        "subnets": list(subnet_ids),
-                        "security_groups": [security_group_id],
-                        "assign_public_ip": False,
-                    },
-                },
-                "retry_policy": {
-                    "maximum_retry_attempts": RETRY_ATTEMPTS,
-                    "maximum_event_age_in_seconds": MAX_EVENT_AGE_SECONDS,
-                },
-                "dead_letter_config": {"arn": self.dlq.arn},
-            },
+            target=self._run_task(cluster_arn, task_definition, subnet_ids, security_group_id),
             opts=child(parent, depends_on=rights),
         )
         self._heartbeat(parent, d, name, key, rights)
+        drill_expression, drill_task = drill
+        aws.scheduler.Schedule(
+            f"{name}-drill-schedule",
+            name=drill_schedule_name(d),
+            kms_key_arn=key.arn,
+            description="Restore drill: the newest dump into a scratch database, checked with its manifest",
+            schedule_expression=drill_expression,
+            schedule_expression_timezone=SCHEDULE_TIMEZONE,
+            flexible_time_window={"mode": "OFF"},
+            state="ENABLED",
+            target=self._run_task(cluster_arn, drill_task, subnet_ids, security_group_id),
+            opts=child(parent, depends_on=rights),
+        )
+
+    def _run_task(
+        self,
+        cluster_arn: pulumi.Input[str],
+        task_definition: aws.ecs.TaskDefinition,
+        subnet_ids: Sequence[pulumi.Input[str]],
+        security_group_id: pulumi.Input[str],
+    ) -> aws.scheduler.ScheduleTargetArgsDict:
+        """ECS RunTask on Fargate in the private subnets, no public IP, retries, the dead-letter queue."""
+        return {
+            "arn": cluster_arn,
+            "role_arn": self.role.arn,
+            "ecs_parameters": {
+                "task_definition_arn": task_definition.arn,
+                "launch_type": "FARGATE",
+                "task_count": 1,
+                "network_configuration": {
+                    "subnets": list(subnet_ids),
+                    "security_groups": [security_group_id],
+                    "assign_public_ip": False,
+                },
+            },
+            "retry_policy": {
+                "maximum_retry_attempts": RETRY_ATTEMPTS,
+                "maximum_event_age_in_seconds": MAX_EVENT_AGE_SECONDS,
+            },
+            "dead_letter_config": {"arn": self.dlq.arn},
+        }
 
     def _heartbeat(
         self,
@@ -215,7 +245,7 @@ class BackupSchedule:
         cluster_arn = f"arn:{d.partition}:ecs:{d.region}:{d.account_id}:cluster/{cluster_name}"
         schedule_arns = [
             f"arn:{d.partition}:scheduler:{d.region}:{d.account_id}:schedule/default/{schedule}"
-            for schedule in (schedule_name, heartbeat_name(d))
+            for schedule in (schedule_name, heartbeat_name(d), drill_schedule_name(d))
         ]
         return [
             aws.iam.RolePolicy(

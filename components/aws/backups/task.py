@@ -26,6 +26,8 @@ RESTORE_EPHEMERAL_STORAGE_GIB = 100
 # `VOLUME /var/lib/pg-backup`, owned by the image's user: ECS gives the volume that owner and mode.
 RESTORE_SCRATCH_VOLUME = "restore-scratch"
 RESTORE_WORKDIR = "/var/lib/pg-backup"
+# The backup writes only small files there (its SHA-256, the manifest), in the task's default storage.
+BACKUP_SCRATCH_VOLUME = "backup-scratch"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,6 @@ def container(
     secrets: list[dict[str, str]],
     log_group: str,
     stream_prefix: str,
-    entry_point: list[str] | None = None,
     mount_points: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The pg-backup container definition (read-only root, awslogs, an init process)."""
@@ -87,22 +88,24 @@ def container(
         "linuxParameters": {"initProcessEnabled": True},
         "stopTimeout": 60,
     }
-    if entry_point is not None:
-        definition["entryPoint"] = entry_point
     if mount_points is not None:
         definition["mountPoints"] = mount_points
     return definition
 
 
 def backup_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_group: str, kms_alias_arn: str):
-    """MODE backup: pg_dump streams into `aws s3 cp -`, nothing is written to disk."""
+    """MODE backup: pg_dump streams into `aws s3 cp -` (the dump never touches the disk); the scratch
+    volume holds its checksum and manifest."""
     return container(
         d,
         image_ref,
-        {**env.common, "MODE": "backup", "BACKUP_KMS_KEY_ID": kms_alias_arn},
+        {**env.common, "MODE": "backup", "BACKUP_KMS_KEY_ID": kms_alias_arn, "WORKDIR": RESTORE_WORKDIR},
         env.secrets,
         log_group,
         "backup",
+        mount_points=[
+            {"sourceVolume": BACKUP_SCRATCH_VOLUME, "containerPath": RESTORE_WORKDIR, "readOnly": False}
+        ],
     )
 
 
@@ -110,9 +113,8 @@ def restore_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_g
     """MODE restore: the dump is downloaded into the scratch volume (the task's ephemeral storage).
 
     A Fargate bind mount is root-owned 0755 unless the image declares the path as a VOLUME owned by its
-    user, which images/pg-backup does for RESTORE_WORKDIR (10001:10001, 0700). The restore target must
-    exist: it is created first when it does not (an "already exists" error is logged and ignored), then the
-    image's entrypoint validates everything else.
+    user, which images/pg-backup does for RESTORE_WORKDIR (10001:10001, 0700). The image's entrypoint
+    (the script) stays: a container ``command`` is its mode, and the script creates a missing target.
     """
     return container(
         d,
@@ -124,12 +126,19 @@ def restore_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_g
         mount_points=[
             {"sourceVolume": RESTORE_SCRATCH_VOLUME, "containerPath": RESTORE_WORKDIR, "readOnly": False}
         ],
-        entry_point=[
-            "/bin/sh",
-            "-c",
-            'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; exec /usr/local/bin/pg-backup',
-        ],
     )
+
+
+def drill_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_group: str):
+    """MODE drill: the restore container (same role, scratch volume and logs, stream prefix ``drill``) that
+    restores the newest dump into a scratch database, checks it against its manifest and drops it."""
+    definition = restore_container(d, image_ref, env, log_group)
+    definition["environment"] = [
+        {"name": e["name"], "value": "drill" if e["name"] == "MODE" else e["value"]}
+        for e in definition["environment"]
+    ]
+    definition["logConfiguration"]["options"]["awslogs-stream-prefix"] = "drill"
+    return definition
 
 
 def log_group(parent: pulumi.Resource, d: Deployment, name: str, role: str, group: str, days: int, key):
@@ -175,6 +184,10 @@ def task_definition(
         },
         **extra,
     )
+
+
+def backup_storage() -> dict[str, Any]:
+    return {"volumes": [{"name": BACKUP_SCRATCH_VOLUME}]}
 
 
 def restore_storage() -> dict[str, Any]:
