@@ -472,8 +472,7 @@ def test_outputs_tell_how_to_use_it(dev_up: Evaluation) -> None:
     assert out["backupNowCommand"] == f"docker exec {PREFIX}-backup pg-backup backup"
     assert out["restoreCommand"] == (
         "docker exec -e RESTORE_KEY=<RESTORE_KEY> -e RESTORE_TARGET_DATABASE=<RESTORE_TARGET_DATABASE> "
-        f'{PREFIX}-backup sh -c \'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; '
-        "exec pg-backup restore'"
+        f"{PREFIX}-backup pg-backup restore"  # the script creates a missing target itself
     )
     assert out["containers"]["scheduler"] == [f"{PREFIX}-scheduler"]
     assert {"databaseUrl", "databasePassword", "redisUrl", "objectStorePassword"} <= dev_up.secret_outputs

@@ -10,8 +10,8 @@ On demand, from this machine (the container already has every variable)::
 
     docker exec <prefix>-backup pg-backup backup
     docker exec -e RESTORE_KEY=postgres/<db>/.../<db>-<ts>.dump -e RESTORE_TARGET_DATABASE=<db>_restore \\
-        <prefix>-backup sh -c 'createdb --no-password -- "$RESTORE_TARGET_DATABASE" || true; \\
-        exec pg-backup restore'
+        <prefix>-backup pg-backup restore
+    docker exec <prefix>-backup pg-backup drill
 """
 
 from __future__ import annotations
