@@ -278,6 +278,20 @@ class _ServiceConfig(_Section):
     """Overrides the image's command (seed 003 starts one image as api, worker or scheduler)."""
     size: TaskSize = TaskSize()
     """Task size."""
+    spot: bool = False
+    """Run on Fargate Spot (not in production; X86_64 only, so source.platform linux/amd64)."""
+
+    @model_validator(mode="after")
+    def _spot_is_x86(self) -> _ServiceConfig:
+        # AWS: "Linux tasks with the ARM64 architecture don't support the Fargate Spot capacity provider."
+        if self.spot and self.source.platform != "linux/amd64":
+            raise _KeyedError(
+                "spot",
+                True,
+                f"Fargate Spot runs only X86_64 tasks and source.platform is {self.source.platform}: "
+                "set source.platform to linux/amd64, or spot to false",
+            )
+        return self
 
     @field_validator("command")
     @classmethod
@@ -326,20 +340,6 @@ class ApiConfig(_ServiceConfig):
 class WorkerConfig(_ServiceConfig):
     replicas: int = Field(default=2, ge=1, le=100)
     """Number of worker tasks (seed 003: 2)."""
-    spot: bool = False
-    """Run workers on Fargate Spot (not in production; X86_64 only, so source.platform linux/amd64)."""
-
-    @model_validator(mode="after")
-    def _spot_is_x86(self) -> WorkerConfig:
-        # AWS: "Linux tasks with the ARM64 architecture don't support the Fargate Spot capacity provider."
-        if self.spot and self.source.platform != "linux/amd64":
-            raise _KeyedError(
-                "spot",
-                True,
-                f"Fargate Spot runs only X86_64 tasks and source.platform is {self.source.platform}: "
-                "set worker.source.platform to linux/amd64, or spot to false",
-            )
-        return self
 
 
 class SchedulerConfig(_ServiceConfig):
@@ -844,15 +844,18 @@ class StackConfig(_Section):
             problems.append(
                 _KeyedError("backups.copyRegion", None, "production needs a second region for backup copies")
             )
-        if self.worker.spot:
-            problems.append(
-                _KeyedError(
-                    "worker.spot",
-                    True,
-                    "production runs workers on regular Fargate capacity (Fargate Spot tasks can be "
-                    "stopped with a two-minute warning): set it to false",
-                )
+        on_spot = {"api": self.api.spot, "worker": self.worker.spot, "scheduler": self.scheduler.spot}
+        who = {"api": "API tasks", "worker": "workers", "scheduler": "the scheduler"}
+        problems += [
+            _KeyedError(
+                f"{role}.spot",
+                True,
+                f"production runs {who[role]} on regular Fargate capacity (Fargate Spot tasks can be "
+                "stopped with a two-minute warning): set it to false",
             )
+            for role, spot in on_spot.items()
+            if spot
+        ]
         return problems
 
     def _name_problems(self) -> list[_KeyedError]:

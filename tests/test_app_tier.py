@@ -119,7 +119,9 @@ def test_scheduler_is_a_singleton(stack: Evaluation) -> None:
     assert inputs["deploymentMaximumPercent"] == 100
     assert inputs["deploymentMinimumHealthyPercent"] == 0
     assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert inputs["capacityProviderStrategies"][0]["capacityProvider"] == "FARGATE"
+    # Staging's scheduler is on Fargate Spot: an interruption stops it before the next starts (maximum 100 %).
+    provider = "FARGATE_SPOT" if stack.stack == "staging" else "FARGATE"
+    assert inputs["capacityProviderStrategies"] == [{"capacityProvider": provider, "base": 0, "weight": 1}]
 
 
 def test_no_autoscaling_target_points_at_the_scheduler(stack: Evaluation) -> None:
@@ -200,8 +202,9 @@ def test_container_definitions_are_literal_at_preview(stack: Evaluation) -> None
     for role, task in app_tasks(stack).items():
         c = container(task)  # asserts literal JSON
         assert task.inputs["family"] == f"{prefix}-{role}"
-        # Built from the app checkout into this stack's ECR repository, one build per CPU architecture.
-        repo = "worker" if role == "worker" and stack.stack == "staging" else "api"
+        # Built from the app checkout into this stack's ECR repository: one build serves the three roles
+        # (staging: linux/amd64 for Fargate Spot; production: linux/arm64).
+        repo = "api"
         assert re.fullmatch(
             rf"{mocks.ACCOUNT_ID}\.dkr\.ecr\.us-west-2\.amazonaws\.com/{prefix}/{repo}:sha-[0-9a-f]{{12}}",
             c["image"],
@@ -397,7 +400,8 @@ def test_build_context_is_built_once_and_tagged_by_content() -> None:
         key: dict(staging[key], source={"context": "images/pg-backup"})
         for key in ("saas-backend:api", "saas-backend:worker", "saas-backend:scheduler")
     }
-    overrides["saas-backend:worker"]["spot"] = False  # one platform (arm64) for the three roles
+    for key in overrides:  # one platform (arm64) for the three roles
+        overrides[key]["spot"] = False
     evaluation = evaluate("staging", preview=True, overrides=overrides)
     assert evaluation.error is None, evaluation.error
     cluster = evaluation.one("saas:app:Cluster")

@@ -267,6 +267,7 @@ CASES: list[Case] = [
         API_SOURCE,
         API_SOURCE + "\n      platform: windows/amd64",
         "allowed: linux/arm64 or linux/amd64",
+        "production",
     ),
     _c(
         "command-string",
@@ -308,8 +309,8 @@ CASES: list[Case] = [
     _c("worker-replicas-zero", "    replicas: 2", "    replicas: 0", "worker.replicas is 0"),
     _c(
         "worker-spot-arm",
-        "      platform: linux/amd64 # Fargate Spot runs X86_64 tasks only: a build of its own\n",
-        "",
+        "      platform: linux/amd64\n    command: [npm, run, start:worker]",
+        "    command: [npm, run, start:worker]",
         "Fargate Spot runs only X86_64",
     ),
     _c("worker-spot-text", "    spot: true", "    spot: sometimes", "must be a valid boolean"),
@@ -319,6 +320,26 @@ CASES: list[Case] = [
         "      platform: linux/amd64\n    command: [npm, run, start:worker]\n    spot: true",
         "production runs workers on regular Fargate capacity",
         "production",
+    ),
+    _c(
+        "api-spot-production",
+        "    command: [npm, run, start:api]",
+        "      platform: linux/amd64\n    command: [npm, run, start:api]\n    spot: true",
+        "api.spot is true; production runs API tasks on regular Fargate capacity",
+        "production",
+    ),
+    _c(
+        "scheduler-spot-production",
+        "    command: [npm, run, start:scheduler]",
+        "      platform: linux/amd64\n    command: [npm, run, start:scheduler]\n    spot: true",
+        "scheduler.spot is true; production runs the scheduler on regular Fargate capacity",
+        "production",
+    ),
+    _c(
+        "scheduler-spot-arm",
+        "      platform: linux/amd64\n    command: [npm, run, start:scheduler]",
+        "    command: [npm, run, start:scheduler]",
+        "scheduler.spot is true; Fargate Spot runs only X86_64",
     ),
     _c(
         "scheduler-two",
@@ -539,8 +560,14 @@ CASES: list[Case] = [
     _c(
         "one-tag-two-architectures",
         None,
-        STACK_FILES["staging"].replace(API_SOURCE, f"      image: ghcr.io/acme/api{DIGEST}", 3),
+        STACK_FILES["production"]
+        .replace(API_SOURCE, f"      image: ghcr.io/acme/api{DIGEST}", 3)
+        .replace(
+            "    command: [npm, run, start:worker]",
+            "      platform: linux/amd64\n    command: [npm, run, start:worker]",
+        ),
         "one image has one CPU architecture unless it is a multi-arch index",
+        "production",
     ),
     _c(
         "secret-names-string",

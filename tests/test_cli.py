@@ -42,7 +42,7 @@ def _run(
             "    port: 3801",
             "    port: {",
             cli.EXIT_CONFIG,
-            "preflight: Pulumi.case.yaml:22:28: YAML syntax error: expected",
+            "preflight: Pulumi.case.yaml:23:28: YAML syntax error: expected",
         ),
         (
             "    username: app",

@@ -60,8 +60,8 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "unknown-key",
-        section("api", prot=3801),
-        "saas-backend:api.prot is 3801; it is not a known key; did you mean port? "
+        section("api", portt=3801),
+        "saas-backend:api.portt is 3801; it is not a known key; did you mean port? "
         "allowed keys here: source, command",
     ),
     (
@@ -179,17 +179,25 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
         "spot-on-arm",
         section("worker", source={"image": PINNED, "platform": "linux/arm64"}, spot=True),
         "saas-backend:worker.spot is true; Fargate Spot runs only X86_64 tasks and source.platform is "
-        "linux/arm64: set worker.source.platform to linux/amd64, or spot to false",
+        "linux/arm64: set source.platform to linux/amd64, or spot to false",
     ),
     (
         "no-nat-public-image",
-        {f"{PROJECT}:network": {"natGateways": "none"}, **section("api", source={"image": PINNED})},
+        {
+            f"{PROJECT}:network": {"natGateways": "none"},
+            **section("api", source={"image": PINNED}, spot=None),
+        },
         'saas-backend:network.natGateways is "none"; without NAT gateways tasks reach only AWS '
         "(VPC endpoints): api.source.image ghcr.io/acme/api:1.0.0@sha256:abab",
     ),
     (
         "production-single-nat",
-        {f"{PROJECT}:environment": "production", f"{PROJECT}:backups": {"copyRegion": "us-east-2"}},
+        {
+            f"{PROJECT}:environment": "production",
+            f"{PROJECT}:backups": {"copyRegion": "us-east-2"},
+            **section("api", spot=None),
+            **section("scheduler", spot=None),
+        },
         'saas-backend:network.natGateways is "instance"; production needs perAz (a NAT instance is a single '
         "point of failure)",
     ),

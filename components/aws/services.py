@@ -61,6 +61,8 @@ class AppServiceArgs:
     command: Sequence[str] | None = None
     # Secret name -> version id of every secret the tasks read: the service's `triggers` (module docstring).
     secret_versions: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # FARGATE_SPOT capacity (interruptible, X86_64 only); allowed only outside production.
+    spot: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,8 +83,6 @@ class ApiServiceArgs(AppServiceArgs):
 @dataclass(frozen=True, kw_only=True)
 class WorkerServiceArgs(AppServiceArgs):
     replicas: int = 2
-    # FARGATE_SPOT capacity (interruptible); allowed only outside production.
-    spot: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +105,15 @@ class AppService(pulumi.ComponentResource):
         super().__init__(f"saas:app:{self.component}", name, None, opts)
         d = args.deployment
         who = self.component
+        require(
+            not (args.spot and d.is_production),
+            who,
+            "spot",
+            args.spot,
+            f"saas-backend:{self.role}.spot must be false in production (FARGATE_SPOT tasks can be "
+            "interrupted at two minutes' notice); use it in staging or dev only",
+        )
+        self.capacity_provider = "FARGATE_SPOT" if args.spot else "FARGATE"
         require(
             self.role in args.cluster.image_refs,
             who,
@@ -234,7 +243,6 @@ class AppService(pulumi.ComponentResource):
         desired_count: int,
         maximum_percent: int,
         minimum_healthy_percent: int,
-        capacity_provider: str = "FARGATE",
         extra: dict[str, Any] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         ignore_changes: Sequence[str] = (),
@@ -252,7 +260,9 @@ class AppService(pulumi.ComponentResource):
             # `pulumi up` returns once every task runs (one deployment, running == desired), so a deploy
             # that succeeded means the API, worker and scheduler run (docs/decisions/deploy-time.md).
             wait_for_steady_state=True,
-            capacity_provider_strategies=[{"capacity_provider": capacity_provider, "weight": 1, "base": 0}],
+            capacity_provider_strategies=[
+                {"capacity_provider": self.capacity_provider, "weight": 1, "base": 0}
+            ],
             network_configuration={
                 "subnets": list(args.subnet_ids),
                 "security_groups": [args.security_group_id],
@@ -428,23 +438,13 @@ class WorkerService(AppService):
     ) -> None:
         super().__init__(name, args, opts)
         require(1 <= args.replicas <= 100, "WorkerService", "replicas", args.replicas, "must be 1..100")
-        require(
-            not (args.spot and args.deployment.is_production),
-            "WorkerService",
-            "spot",
-            args.spot,
-            "saas-backend:worker.spot must be false in production (FARGATE_SPOT tasks can be interrupted "
-            "at two minutes' notice); use it in staging or dev only",
-        )
         self.replicas = args.replicas
-        self.capacity_provider = "FARGATE_SPOT" if args.spot else "FARGATE"
         self._task_definition(name, self.container_definition())
         self._service(
             name,
             desired_count=args.replicas,
             maximum_percent=200,
             minimum_healthy_percent=100,
-            capacity_provider=self.capacity_provider,
         )
         self._register()
 
@@ -453,7 +453,8 @@ class SchedulerService(AppService):
     """The singleton scheduler: exactly one task, always.
 
     desiredCount 1, deploymentMaximumPercent 100 and deploymentMinimumHealthyPercent 0 (a deployment stops
-    the old task before the new one starts), no autoscaling, on regular FARGATE capacity (never spot).
+    the old task before the new one starts), no autoscaling. On FARGATE_SPOT (staging only) an
+    interruption stops the one task and ECS starts the next within maximumPercent 100: a gap, never two.
     There is no replicas argument: :class:`SchedulerServiceArgs` has no such field.
     """
 

@@ -149,6 +149,7 @@ def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin:
             **service_common,
             size=cfg.api.size,
             command=cfg.api.command,
+            spot=cfg.api.spot,
             load_balancer=lb,
             port=cfg.api.port,
             health_check_grace_seconds=cfg.api.health_check_grace_seconds,
@@ -174,7 +175,9 @@ def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin:
     # No replicas: the scheduler always runs exactly one task.
     scheduler = SchedulerService(
         "scheduler",
-        SchedulerServiceArgs(**service_common, size=cfg.scheduler.size, command=cfg.scheduler.command),
+        SchedulerServiceArgs(
+            **service_common, size=cfg.scheduler.size, command=cfg.scheduler.command, spot=cfg.scheduler.spot
+        ),
     )
     observability = _observability(cfg, deployment, data, cluster, lb, api, scheduler)
     return _AppTier(cluster, lb, api, worker, scheduler, observability)
