@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from .config import StackConfig
+from .config import LOG_RETENTION_DAYS, StackConfig
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,14 @@ def require(condition: bool, component: str, field: str, value: Any, allowed: st
     """Validate a component input at construction: raise a one-line error naming the bad input."""
     if not condition:
         raise ValueError(f"{component}: {field} is {value!r}; {allowed}")
+
+
+def require_log_retention(days: int, component: str, field: str = "log_retention_days") -> None:
+    """Validate a CloudWatch Logs retention period (one of the values PutRetentionPolicy accepts)."""
+    require(
+        days in LOG_RETENTION_DAYS,
+        component,
+        field,
+        days,
+        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
+    )

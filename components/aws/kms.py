@@ -47,6 +47,24 @@ def key_admin_statement(d: Deployment) -> dict[str, Any]:
     }
 
 
+# What CloudWatch Logs needs on a key that encrypts log groups (CloudWatch Logs user guide, "Encrypt log data
+# in CloudWatch Logs using AWS KMS": the key policy statement for the logs service principal).
+LOGS_ACTIONS = ("kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+
+
+def logs_use_statement(d: Deployment, sid: str, condition: dict[str, Any]) -> dict[str, Any]:
+    """CloudWatch Logs in the stack's region may use the key for the log groups ``condition`` admits (an
+    ``kms:EncryptionContext:aws:logs:arn`` condition)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{d.region}.amazonaws.com"},
+        "Action": list(LOGS_ACTIONS),
+        "Resource": "*",
+        "Condition": condition,
+    }
+
+
 def _via_services(d: Deployment, services: Sequence[str]) -> dict[str, Any]:
     return {
         "kms:CallerAccount": d.account_id,

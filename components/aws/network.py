@@ -15,9 +15,9 @@ from typing import get_args
 import pulumi
 import pulumi_aws as aws
 
-from ..common import Deployment, assume_role_policy, child, policy_json, require
-from ..config import LOG_RETENTION_DAYS, NatMode, NetworkConfig
-from .kms import key_admin_statement, kms_key, service_use_statement
+from ..common import Deployment, assume_role_policy, child, policy_json, require, require_log_retention
+from ..config import NatMode, NetworkConfig
+from .kms import key_admin_statement, kms_key, logs_use_statement, service_use_statement
 from .nat_instance import NatInstance, NatInstanceArgs
 
 COMPONENT = "Network"
@@ -43,20 +43,7 @@ def logs_key_policy(d: Deployment) -> str:
     }
     return policy_json(
         key_admin_statement(d),
-        {
-            "Sid": "CloudWatchLogsUse",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{d.region}.amazonaws.com"},
-            "Action": [
-                "kms:Decrypt*",
-                "kms:Describe*",
-                "kms:Encrypt*",
-                "kms:GenerateDataKey*",
-                "kms:ReEncrypt*",
-            ],
-            "Resource": "*",
-            "Condition": context,
-        },
+        logs_use_statement(d, "CloudWatchLogsUse", context),
         # CloudWatch Logs may also call KMS on the caller's behalf (kms:ViaService logs.<region>).
         service_use_statement(d, ["logs"], context),
     )
@@ -115,13 +102,7 @@ def _validate(args: NetworkArgs) -> None:
             list(args.extra_egress_ports),
             "must be TCP ports other than 443, 5432 and 6379 (always open)",
         )
-    require(
-        args.flow_log_retention_days in LOG_RETENTION_DAYS,
-        COMPONENT,
-        "flow_log_retention_days",
-        args.flow_log_retention_days,
-        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-    )
+    require_log_retention(args.flow_log_retention_days, COMPONENT, "flow_log_retention_days")
 
 
 def _available_zones(args: NetworkArgs) -> list[str]:

@@ -20,8 +20,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from .. import specs
-from ..common import Deployment, assume_role_policy, child, require
-from ..config import LOG_RETENTION_DAYS, PostgresConfig
+from ..common import Deployment, assume_role_policy, child, require, require_log_retention
+from ..config import PostgresConfig
 from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
 from .secrets import connection_secret, json_key_references
@@ -97,13 +97,7 @@ def _validate(args: PostgresArgs) -> None:
         prefix,
         "the IAM role name <prefix>-rds-monitoring must fit 64 characters",
     )
-    require(
-        args.log_retention_days in LOG_RETENTION_DAYS,
-        COMPONENT,
-        "log_retention_days",
-        args.log_retention_days,
-        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-    )
+    require_log_retention(args.log_retention_days, COMPONENT)
 
 
 class Postgres(pulumi.ComponentResource):

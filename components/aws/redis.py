@@ -17,8 +17,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from .. import specs
-from ..common import Deployment, child, require
-from ..config import LOG_RETENTION_DAYS, RedisConfig
+from ..common import Deployment, child, require, require_log_retention
+from ..config import RedisConfig
 from .kms import kms_key, service_key_policy
 from .network import app_only_security_group
 from .replacement import replacement_digest
@@ -83,13 +83,7 @@ def _validate(args: RedisArgs) -> None:
         d.prefix,
         "the replication group id <prefix>-redis must be 1-40 lowercase letters, digits and single hyphens",
     )
-    require(
-        args.log_retention_days in LOG_RETENTION_DAYS,
-        COMPONENT,
-        "log_retention_days",
-        args.log_retention_days,
-        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-    )
+    require_log_retention(args.log_retention_days, COMPONENT)
 
 
 class Redis(pulumi.ComponentResource):

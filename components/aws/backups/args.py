@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from ...common import Deployment, require
-from ...config import LOG_RETENTION_DAYS, BackupsConfig
+from ...common import Deployment, require, require_log_retention
+from ...config import BackupsConfig
 from .naming import BUCKET_RE, COMPONENT, DB_RE, access_log_bucket_name, bucket_name, replica_bucket_name
 
 
@@ -62,13 +62,7 @@ def validate(args: BackupsArgs) -> None:
     )
     require(bool(args.subnet_ids), COMPONENT, "subnet_ids", list(args.subnet_ids), "give the private subnets")
     require(bool(args.cluster_name), COMPONENT, "cluster_name", args.cluster_name, "must be the ECS cluster")
-    require(
-        args.log_retention_days in LOG_RETENTION_DAYS,
-        COMPONENT,
-        "log_retention_days",
-        args.log_retention_days,
-        f"must be a CloudWatch retention period: {', '.join(map(str, LOG_RETENTION_DAYS))}",
-    )
+    require_log_retention(args.log_retention_days, COMPONENT)
     require(
         len(f"{d.prefix}-backup-replication") <= 64,
         COMPONENT,

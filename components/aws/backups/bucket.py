@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...common import Deployment, child, policy_json
+from ..kms import logs_use_statement
 from .naming import ABORT_MULTIPART_DAYS, ACCESS_LOG_DAYS, ACCESS_LOG_PURPOSE, NONCURRENT_VERSION_DAYS
 
 
@@ -99,22 +100,8 @@ def key_policy(d: Deployment, log_group_arns: list[str] | tuple[str, ...] = ()) 
         }
     ]
     if log_group_arns:
-        statements.append(
-            {
-                "Sid": "CloudWatchLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{d.region}.amazonaws.com"},
-                "Action": [
-                    "kms:Decrypt*",
-                    "kms:Describe*",
-                    "kms:Encrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                ],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}},
-            }
-        )
+        condition = {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}}
+        statements.append(logs_use_statement(d, "CloudWatchLogs", condition))
     return policy_json(*statements)
 
 
