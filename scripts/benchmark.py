@@ -6,6 +6,9 @@
 * speed: ``python -m preflight production`` (program, policy pack, report) against the plain import of the
   SDKs (the import floor: no program of this stack can start sooner), fresh subprocesses, interleaved,
   median of N, ratio <= 1.5.
+
+``--backup-size-gb N`` instead measures backup and restore of a generated database of about N GB with the
+real pg-backup script (scripts/backup_benchmark.py; minutes, so not part of ``.ci/run``).
 """
 
 from __future__ import annotations
@@ -122,7 +125,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="TARGET",
         help="report a known, reported miss of TARGET (e.g. 'cost staging') as waived instead of failing",
     )
+    parser.add_argument(
+        "--backup-size-gb",
+        type=float,
+        metavar="N",
+        help="only measure pg-backup's backup and restore of a generated database of about N GB",
+    )
     args = parser.parse_args(argv)
+    if args.backup_size_gb:
+        from scripts import backup_benchmark
+
+        return backup_benchmark.run(args.backup_size_gb)
     rows = measure(args.runs)
     widths = [max(len(getattr(r, f)) for r in rows) for f in ("target", "measured", "limit")]
     header = ("target", "measured", "limit")
