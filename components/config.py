@@ -37,8 +37,9 @@ from policies.saas_guardrails.logs import DEFAULT_MIN_RETENTION_DAYS
 from policies.saas_guardrails.names import is_secret_name
 from policies.saas_guardrails.rds import DEFAULT_MIN_BACKUP_DAYS
 
+from .backup_sizing import largest_restorable_gb
 from .regions import region_problem
-from .schedule import schedule_problem
+from .schedule import drill_max_age_seconds, schedule_problem
 from .variables import PROGRAM_VARIABLES, reserved_names
 
 PROJECT = "saas-backend"
@@ -453,9 +454,15 @@ class RedisConfig(_Section):
         return v
 
 
+# Days between the drill's staleness limit and the expiry of what the check reads (retentionDays): the
+# lifecycle expires objects up to a day late and the oldest dump can be a day younger than retentionDays.
+DRILL_RECORD_MARGIN_DAYS = 2
+
+
 class DrillConfig(_Section):
     schedule: str = "cron(0 3 ? * SUN *)"
-    """When the restore drill restores the newest dump into a scratch database (UTC; weekly)."""
+    """When the restore drill restores the newest dump into a scratch database (UTC; weekly); its longest
+    interval plus a day (the staleness alarm's limit) must be at most retentionDays - 2 days."""
 
     @field_validator("schedule")
     @classmethod
@@ -491,6 +498,26 @@ class BackupsConfig(_Section):
     @classmethod
     def _region(cls, v: str | None) -> str | None:
         return None if v is None else _check_region(v)
+
+    @model_validator(mode="after")
+    def _drill_period(self) -> BackupsConfig:
+        # The daily backup checks the drill's age against its record and, before one exists, the oldest
+        # dump; both expire after retentionDays, so the limit ends before: docs/decisions/drill-stale.md.
+        limit = drill_max_age_seconds(self.drill.schedule)
+        most = self.retention_days - DRILL_RECORD_MARGIN_DAYS
+        if limit is None or limit > most * 86400:
+            found = (
+                "it does not repeat forever"
+                if limit is None
+                else f"its longest gap plus a day is {limit / 86400:g} days"
+            )
+            raise _KeyedError(
+                "drill.schedule",
+                self.drill.schedule,
+                f"the drill must run at least every {most - 1} days ({found}; the staleness check needs "
+                f"it <= retentionDays {self.retention_days} - {DRILL_RECORD_MARGIN_DAYS})",
+            )
+        return self
 
 
 class RateLimit(_Section):
@@ -796,6 +823,15 @@ class StackConfig(_Section):
             )
         problems += [*_queue_problems(self), *_shared_image_problems(self), *_smtp_problems(self)]
         problems += _edge_path_problems(self)
+        if self.platform == "aws" and self.postgres.max_allocated_storage_gb > largest_restorable_gb():
+            problems.append(
+                _KeyedError(
+                    "postgres.maxAllocatedStorageGb",
+                    self.postgres.max_allocated_storage_gb,
+                    f"at most {largest_restorable_gb()}: the restore task's ephemeral storage (200 GiB on "
+                    "Fargate) must hold the dump of a database that large",
+                )
+            )
         _raise_all(problems)
         return self
 

@@ -8,7 +8,9 @@ eb-rate-expressions.html), which EventBridge Scheduler shares: a bad expression 
 
 from __future__ import annotations
 
+import itertools
 import re
+from datetime import date, timedelta
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -102,3 +104,97 @@ def schedule_problem(expression: str) -> str | None:
     if m.group(1) == "rate":
         return rate_problem(m.group(2))
     return cron_problem(m.group(2).split())
+
+
+# The Gregorian calendar repeats its weekdays and leap years every 28 years between 1901 and 2099, so the
+# runs of a cron expression over these 28 years show every gap it will ever have in that range.
+_CYCLE_START = date(2024, 1, 1)
+_CYCLE_DAYS = (date(2052, 1, 1) - _CYCLE_START).days
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def longest_interval_seconds(expression: str) -> int | None:
+    """The longest time between two consecutive runs of a valid expression (UTC), or None when it does not
+    run forever (a year other than ``*``, or a day that never comes, such as 30 FEB)."""
+    m = re.fullmatch(r"(cron|rate)\((.*)\)", expression.strip())
+    if m is None or schedule_problem(expression):
+        raise ValueError(f"not a valid schedule expression: {expression!r}")
+    if m.group(1) == "rate":
+        value, unit = m.group(2).split()
+        return int(value) * _UNIT_SECONDS[unit.rstrip("s")]
+    minutes, hours, dom, month, dow, year = m.group(2).split()
+    if year != "*":
+        return None
+    times = sorted(h * 60 + mi for h in _expand(FIELDS[1], hours) for mi in _expand(FIELDS[0], minutes))
+    months = _expand(FIELDS[3], month)
+    days = [
+        n
+        for n in range(_CYCLE_DAYS)
+        if (day := _CYCLE_START + timedelta(days=n)).month in months and _day_matches(day, dom, dow)
+    ]
+    if not days:
+        return None
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    gaps += [
+        (b - a) * 1440 - times[-1] + times[0] for a, b in itertools.pairwise([*days, days[0] + _CYCLE_DAYS])
+    ]
+    return max(gaps) * 60
+
+
+def _expand(field: _Field, text: str) -> set[int]:
+    """The values of a field without day wildcards: ``*``, ``N``, ``N-M``, ``N/K``, ``*/K``, lists."""
+    values: set[int] = set()
+    for item in text.split(","):
+        base, _, step = item.partition("/")
+        low, _, high = base.partition("-")
+        first = field.low if base == "*" else field.number(low)
+        last = field.high if base == "*" or (step and not high) else field.number(high or low)
+        assert first is not None and last is not None  # validated by cron_problem
+        span = (
+            range(first, last + 1)
+            if first <= last
+            else [*range(first, field.high + 1), *range(field.low, last + 1)]
+        )
+        values.update(span[:: int(step or 1)])
+    return values
+
+
+def _day_matches(day: date, dom: str, dow: str) -> bool:
+    """Whether ``day`` is a run day: by day-of-month unless it is ``?``, else by day-of-week (1 = SUN)."""
+    last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    weekday = (day.isoweekday() % 7) + 1
+    if dom != "?":
+        return any(_dom_item(day, last, item) for item in dom.split(","))
+    return any(_dow_item(day, last, weekday, item) for item in dow.split(","))
+
+
+def _dom_item(day: date, last: date, item: str) -> bool:
+    if item == "L":
+        return day == last
+    if item.endswith("W"):
+        target = day.replace(day=min(int(item[:-1]), last.day))
+        if target.isoweekday() == 6:  # Saturday: the Friday before, or the Monday after on the 1st
+            target += timedelta(days=2) if target.day == 1 else timedelta(days=-1)
+        elif target.isoweekday() == 7:  # Sunday: the Monday after, or the Friday before on the last day
+            target += timedelta(days=-2) if target == last else timedelta(days=1)
+        return day == target
+    return day.day in _expand(FIELDS[2], item)
+
+
+def _dow_item(day: date, last: date, weekday: int, item: str) -> bool:
+    field = FIELDS[4]
+    if item == "L":
+        return weekday == 7
+    if item.endswith("L"):
+        return weekday == field.number(item[:-1]) and day + timedelta(days=7) > last
+    if "#" in item:
+        wanted, _, nth = item.partition("#")
+        return weekday == field.number(wanted) and (day.day - 1) // 7 + 1 == int(nth)
+    return weekday in _expand(field, item)
+
+
+def drill_max_age_seconds(expression: str) -> int | None:
+    """How long the restore drill may go without a success before it is stale: its longest interval plus
+    a day (None when the schedule does not repeat forever)."""
+    longest = longest_interval_seconds(expression)
+    return None if longest is None else longest + 86400

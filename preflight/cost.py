@@ -24,6 +24,10 @@ import yaml
 from .model import UNKNOWN, RecordedResource
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "prices.yaml"
+# "By default, Amazon ECS tasks that are hosted on Fargate ... receive a minimum of 20 GiB of ephemeral
+# storage" (Amazon ECS Developer Guide, "Fargate task ephemeral storage"); only what is configured beyond it
+# is billed (https://aws.amazon.com/fargate/pricing/: "storage resources consumed").
+FARGATE_FREE_STORAGE_GIB = 20
 
 # Types that carry no charge of their own (their cost, if any, is billed on another resource's line).
 FREE_TYPES = frozenset(
@@ -275,10 +279,16 @@ class _Pricer:
         kind = "fargate_spot" if spot else "fargate"
         if cpu is None or memory is None:
             return [(f"{kind}.{family}.task_size_unknown", 0.0, "")]
-        return [
+        parts = [
             (f"{kind}.{family}.vcpu_hour", cpu / 1024 * hours, ""),
             (f"{kind}.{family}.gb_hour", memory / 1024 * hours, ""),
         ]
+        # Ephemeral storage beyond the 20 GiB every task gets is billed per GB-hour.
+        storage = task.inputs.get("ephemeralStorage")
+        size = _number(storage.get("sizeInGib")) if isinstance(storage, dict) else None
+        if size is not None and size > FARGATE_FREE_STORAGE_GIB:
+            parts.append(("fargate.ephemeral_storage.gb_hour", (size - FARGATE_FREE_STORAGE_GIB) * hours, ""))
+        return parts
 
     # --- per type ------------------------------------------------------------------------------------------
 

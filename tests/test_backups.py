@@ -93,6 +93,7 @@ def _program(cfg: StackConfig, holder: dict[str, Any]):
                 security_group_id=app_sg.id,
                 alarm_topic_arn=topic.arn,
                 log_retention_days=cfg.effective_log_retention_days,
+                max_database_size_gb=cfg.postgres.max_allocated_storage_gb,
             ),
         )
         holder["backups"] = backups
@@ -509,6 +510,8 @@ def test_backup_task_definition(stack: str) -> None:
         "PGSSLMODE": "require",
         "PGUSER": "app",
         "WORKDIR": "/var/lib/pg-backup",
+        # A weekly drill plus a day: after its dump the backup reports pg_drill_stale beyond it.
+        "DRILL_MAX_AGE_SECONDS": str(8 * 86400),
     }
     assert "command" not in c and "entryPoint" not in c
     # Streams pg_dump into `aws s3 cp -`; only its checksum and manifest go to the scratch volume, so the
@@ -551,7 +554,8 @@ def test_restore_task_definition(stack: str) -> None:
     task = ev.one(TASK_DEF, "backups-restore-task")
     assert task.inputs["family"] == f"{prefix(stack)}-restore"
     assert task.inputs["tags"]["role"] == "restore"
-    assert task.inputs["ephemeralStorage"] == {"sizeInGib": 100}
+    # Half of postgres.maxAllocatedStorageGb (50 / 200) for the dump, 2 GiB for the image and small files.
+    assert task.inputs["ephemeralStorage"] == {"sizeInGib": {"staging": 27, "production": 102}[stack]}
     # CKV_AWS_336: read-only root file system; the dump goes to a task volume (the ephemeral storage)
     # mounted where the image declares `VOLUME /var/lib/pg-backup` (owned by its non-root user).
     assert task.inputs["volumes"] == [{"name": "restore-scratch"}]
@@ -618,11 +622,15 @@ def test_backup_task_role_writes_only_under_the_dump_prefix(stack: str) -> None:
     assert {a for s in s3 for a in actions(s)} == {
         "s3:PutObject",  # the dump
         "s3:AbortMultipartUpload",  # a failed streamed upload
-        "s3:GetObject",  # head-object verification
+        "s3:GetObject",  # head-object verification, the drill's record
         "s3:DeleteObject",  # hide a final dump whose check failed (delete marker)
         "s3:DeleteObjectVersion",  # the temporary upload, with its version
+        "s3:ListBucket",  # the drill's age before it has a record: the oldest dump of this database
     }
     by_action = {a: resources(s) for s in s3 for a in actions(s)}
+    assert by_action.pop("s3:ListBucket") == [f"arn:aws:s3:::{bucket_name(stack)}"]
+    (listing,) = [s for s in s3 if "s3:ListBucket" in actions(s)]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "postgres/escalating_reminders/*"}}
     # Versions can be deleted only under incoming/ (temporary uploads): never a dump.
     assert by_action.pop("s3:DeleteObjectVersion") == [objects.replace("/*", "/incoming/*")]
     assert {r for rs in by_action.values() for r in rs} == {objects}
@@ -644,6 +652,7 @@ def test_backup_task_role_s3_policy_is_literal_at_preview(stack: str) -> None:
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:DeleteObjectVersion",
+        "s3:ListBucket",
     }
 
 
@@ -655,7 +664,7 @@ def test_restore_task_role_only_reads_dumps(stack: str) -> None:
     assert sorted((sorted(actions(s)), resources(s)) for s in grants) == [
         (["kms:Decrypt"], [key_arn]),
         (["s3:GetObject"], [f"arn:aws:s3:::{bucket_name(stack)}/postgres/*"]),
-        # The drill (same role) lists the dump prefix to find the newest dump.
+        # The drill (same read rights) lists the dump prefix to find the newest dump.
         (["s3:ListBucket"], [f"arn:aws:s3:::{bucket_name(stack)}"]),
     ]
     (listing,) = [s for s in grants if "s3:ListBucket" in actions(s)]
@@ -763,7 +772,12 @@ def test_scheduler_role_may_only_run_the_backup_family_and_pass_its_roles(stack:
     assert actions(passing) == {"iam:PassRole"}
     role_names = {
         ev.one(ROLE, n).inputs["name"]
-        for n in ("backups-execution-role", "backups-backup-task-role", "backups-restore-task-role")
+        for n in (
+            "backups-execution-role",
+            "backups-backup-task-role",
+            "backups-restore-task-role",
+            "backups-drill-task-role",
+        )
     }
     assert sorted(resources(passing)) == sorted(f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in role_names)
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
@@ -1235,13 +1249,16 @@ def test_missing_dump_alarm_is_quiet_on_the_first_day_and_fires_after_a_real_mis
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_drill_task_is_the_restore_container_in_drill_mode(stack: str) -> None:
-    ev, _ = isolated(stack, True)
+    ev, _ = isolated(stack, False)
     task = ev.one(TASK_DEF, "backups-drill-task").inputs
     assert task["family"] == f"{prefix(stack)}-drill"
     restore = ev.one(TASK_DEF, "backups-restore-task").inputs
-    assert task["taskRoleArn"] == restore["taskRoleArn"] and task["ephemeralStorage"] == {"sizeInGib": 100}
+    assert task["taskRoleArn"] == ev.one(ROLE, "backups-drill-task-role").outputs["arn"]
+    assert task["ephemeralStorage"] == restore["ephemeralStorage"]
     c, r = container(ev, "backups-drill-task"), container(ev, "backups-restore-task")
-    assert env_of(c) == {**env_of(r), "MODE": "drill"}
+    # Its success record is encrypted with the backups key, like the dumps.
+    kms_alias = f"arn:aws:kms:us-west-2:{ACCOUNT}:alias/{prefix(stack)}/backups"
+    assert env_of(c) == {**env_of(r), "MODE": "drill", "BACKUP_KMS_KEY_ID": kms_alias}
     assert c["logConfiguration"]["options"]["awslogs-stream-prefix"] == "drill"
     assert "entryPoint" not in c and c["mountPoints"] == r["mountPoints"]
 
@@ -1286,3 +1303,121 @@ def test_dev_bucket_purges_unfinished_multipart_uploads_after_a_day() -> None:
 
     script = bucket_setup_script("app-dev-backups-local", 30)
     assert "mc admin config set local api stale_uploads_expiry=24h" in script
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The drill's staleness alarm, the drill's record, the restore's storage
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_drill_stale_alarm_counts_the_daily_backups_verdicts(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    metric = ev.one(METRIC_FILTER, "backups-drill-stale-filter").inputs
+    assert metric["logGroupName"] == f"/ecs/{prefix(stack)}/backup"  # the backup task reports it
+    assert metric["pattern"] == '{ $.event = "pg_drill_stale" }'
+    assert metric["metricTransformation"] == {
+        "name": "DrillStale",
+        "namespace": f"{prefix(stack)}/Backups",
+        "value": "1",
+    }
+    alarm = ev.one(ALARM, "backups-drill-stale-alarm").inputs
+    topic = ev.one("aws:sns/topic:Topic").outputs["arn"]
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
+        f"{prefix(stack)}/Backups",
+        "DrillStale",
+        "Sum",
+    )
+    # Any verdict in the last day: ALARM until a drill succeeds and the next backup finds it fresh.
+    assert (alarm["period"], alarm["evaluationPeriods"], alarm["threshold"]) == (86400, 1, 1)
+    assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["treatMissingData"] == "notBreaching"
+    assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
+    assert "more than 8 days" in alarm["alarmDescription"]
+
+
+def test_a_metric_alarm_could_not_look_back_a_weekly_drill_plus_a_day() -> None:
+    """Why the backup task measures the age: "An alarm's total current evaluation period can be no longer
+    than seven days, so Period multiplied by EvaluationPeriods can't be more than 604,800 seconds"
+    (CloudWatch PutMetricAlarm API reference, Period,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)."""
+    from components.schedule import drill_max_age_seconds
+
+    assert drill_max_age_seconds(stack_config("staging").backups.drill.schedule) == 8 * 86400 > 604_800
+
+
+def test_drill_limit_follows_the_drill_schedule() -> None:
+    cfg = stack_config(
+        "staging", **{"saas-backend:backups": {"drill": {"schedule": "cron(0 3 ? * MON,THU *)"}}}
+    )
+    ev = run_program(_program(cfg, {}), preview=True)
+    assert ev.error is None
+    env = env_of(container(ev, "backups-backup-task"))
+    assert env["DRILL_MAX_AGE_SECONDS"] == str((4 + 1) * 86400)  # Thursday to Monday, plus a day
+    assert "more than 5 days" in ev.one(ALARM, "backups-drill-stale-alarm").inputs["alarmDescription"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_drill_role_writes_only_its_record(stack: str) -> None:
+    ev, _ = isolated(stack, False)
+    grants = _grants(ev, "backups-drill-task-role")
+    key_arn = ev.one(KMS_KEY, "backups-kms").outputs["arn"]
+    bucket = f"arn:aws:s3:::{bucket_name(stack)}"
+    assert sorted((sorted(actions(s)), resources(s)) for s in grants) == [
+        (["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),  # read dumps, encrypt the record
+        (["s3:GetObject"], [f"{bucket}/postgres/*"]),
+        (["s3:ListBucket"], [bucket]),
+        # The key pg-backup.sh writes (tests/images/test_pg_backup_drill_age.py reads it back).
+        (["s3:PutObject"], [f"{bucket}/postgres/escalating_reminders/drill/last-success.json"]),
+    ]
+    assert (
+        "drill_record_key() {\n  printf '%s' \"${BACKUP_PREFIX}${PGDATABASE}/drill/last-success.json\""
+        in (REPO_ROOT / "images/pg-backup/pg-backup.sh").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("max_database_gb", "gib"),
+    [(20, 20), (36, 20), (37, 21), (50, 27), (100, 52), (200, 102), (396, 200)],
+)
+def test_restore_storage_holds_half_the_largest_database_plus_headroom(
+    max_database_gb: int, gib: int
+) -> None:
+    """A dump measured at 0.138 of its database, sized at 0.5; at most Fargate's 200 GiB."""
+    from components.backup_sizing import largest_restorable_gb, restore_storage_gib
+
+    assert restore_storage_gib(max_database_gb) == gib
+    assert largest_restorable_gb() == 396
+
+
+def test_a_small_database_keeps_fargates_free_default_storage() -> None:
+    cfg = stack_config("staging", **{"saas-backend:postgres": {"maxAllocatedStorageGb": 30}})
+    ev = run_program(_program(cfg, {}), preview=True)
+    assert ev.error is None
+    for task in ("backups-restore-task", "backups-drill-task"):
+        assert "ephemeralStorage" not in ev.one(TASK_DEF, task).inputs
+        assert ev.one(TASK_DEF, task).inputs["volumes"] == [{"name": "restore-scratch"}]
+
+
+@pytest.mark.parametrize(
+    ("expression", "days"),
+    [
+        ("cron(0 3 ? * SUN *)", 7),
+        ("rate(7 days)", 7),
+        ("cron(0 1 * * ? *)", 1),
+        ("rate(12 hours)", 0.5),
+        ("cron(0 3 ? * MON,THU *)", 4),  # Thursday to Monday
+        ("cron(0 8-17 ? * MON-FRI *)", 2 + 15 / 24),  # Friday 17:00 to Monday 08:00
+        ("cron(0 3 1 * ? *)", 31),
+        ("cron(0 3 L * ? *)", 31),  # the last of February to the last of March
+        ("cron(0 3 ? * 6L *)", 35),  # the last Friday of a month, five weeks apart at most
+        ("cron(0 3 ? * 2#1 *)", 35),  # the first Monday
+        ("cron(0 3 15W * ? *)", 32),  # the weekday nearest the 15th moves by up to two days
+        ("cron(0 3 29 2 ? *)", 4 * 365 + 1),
+        ("cron(0 3 30 2 ? *)", None),  # never
+        ("cron(0 3 ? * SUN 2027)", None),  # ends
+    ],
+)
+def test_longest_interval_of_a_schedule(expression: str, days: float | None) -> None:
+    from components.schedule import longest_interval_seconds
+
+    assert longest_interval_seconds(expression) == (None if days is None else round(days * 86400))

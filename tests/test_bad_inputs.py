@@ -453,6 +453,31 @@ CASES: list[Case] = [
         "backup-retention-zero", "    retentionDays: 30", "    retentionDays: 0", "greater than or equal to 1"
     ),
     _c(
+        "drill-monthly-beyond-retention",
+        "    retentionDays: 30",
+        "    retentionDays: 30\n    drill:\n      schedule: cron(0 3 1 * ? *)",
+        'backups.drill.schedule is "cron(0 3 1 * ? *)"; the drill must run at least every 27 days '
+        "(its longest gap plus a day is 32 days",
+    ),
+    _c(
+        "drill-weekly-short-retention",
+        "    retentionDays: 30",
+        "    retentionDays: 7",
+        'backups.drill.schedule is "cron(0 3 ? * SUN *)"; the drill must run at least every 4 days',
+    ),
+    _c(
+        "drill-ends",
+        "    retentionDays: 30",
+        "    retentionDays: 30\n    drill:\n      schedule: cron(0 3 ? * SUN 2027)",
+        "(it does not repeat forever;",
+    ),
+    _c(
+        "postgres-too-large-to-restore",
+        "    maxAllocatedStorageGb: 50",
+        "    maxAllocatedStorageGb: 1000",
+        "postgres.maxAllocatedStorageGb is 1000; at most 396: the restore task's ephemeral storage",
+    ),
+    _c(
         "copy-region-misspelt",
         "    retentionDays: 30",
         "    retentionDays: 30\n    copyRegion: us-est-2",

@@ -288,6 +288,7 @@ def _backups(cfg: StackConfig, deployment: Deployment, data: _DataTier, app: _Ap
             security_group_id=data.network.app_security_group_id,
             alarm_topic_arn=app.observability.topic_arn,
             log_retention_days=cfg.effective_log_retention_days,
+            max_database_size_gb=cfg.postgres.max_allocated_storage_gb,
         ),
     )
 

@@ -29,7 +29,7 @@ die() {
 
 usage() {
   cat <<'EOF'
-Usage: pg-backup [backup|restore|drill|schedule|check|--check|help|--help]
+Usage: pg-backup [backup|restore|drill|drill-age|schedule|check|--check|help|--help]
 
 Logical PostgreSQL backup to S3 and on-demand restore. The mode is the first argument, else $MODE,
 else "backup". All other inputs come from the environment (never from arguments):
@@ -50,6 +50,8 @@ else "backup". All other inputs come from the environment (never from arguments)
   RESTORE_TARGET_DATABASE                  restore: database to restore into (created when missing)
   RESTORE_ALLOW_SAME_DATABASE=yes          restore: allow RESTORE_TARGET_DATABASE == PGDATABASE
   RESTORE_ALLOW_UNVERIFIED=yes             restore: accept a dump without a recorded SHA-256
+  DRILL_MAX_AGE_SECONDS                    backup: report pg_drill_stale when the drill's last success is
+                                           older (none recorded yet: the oldest dump's age counts)
   WORKDIR                                  scratch directory (default $RESTORE_WORKDIR, $TMPDIR or /tmp)
   DRY_RUN=1                                validate the environment and tools for the mode, then exit 0
 
@@ -59,7 +61,9 @@ Modes:
   restore  test the connection, download s3://$BACKUP_BUCKET/$RESTORE_KEY, check size and SHA-256,
            pg_restore it into $RESTORE_TARGET_DATABASE in one transaction
   drill    restore the newest dump into a scratch database, compare tables and row counts with its
-           manifest, drop the scratch database
+           manifest, drop the scratch database, record its success (drill/last-success.json)
+  drill-age report the drill's last success against DRILL_MAX_AGE_SECONDS (what a backup does after its
+           dump when the variable is set): one line, pg_drill_age (ok) or pg_drill_stale
   schedule run "backup" at every time of $BACKUP_SCHEDULE, forever: sleep until the next run time, back
            up, log a failure and carry on (for hosts without a scheduler; ECS uses EventBridge)
   check    validate the backup environment and that pg_dump, pg_restore and aws are on PATH; no
@@ -107,7 +111,7 @@ fi
 
 mode="${1:-${MODE:-backup}}"
 case "$mode" in
-  backup | restore | drill | schedule) ;;
+  backup | restore | drill | drill-age | schedule) ;;
   check | --check) mode="check" ;;
   help | --help | -h)
     usage
@@ -116,9 +120,9 @@ case "$mode" in
   *)
     # Only echo the rejected mode when it looks like a word and is not the password itself.
     if [[ "$mode" =~ ^[A-Za-z0-9_-]{1,32}$ ]] && [ "$mode" != "${PGPASSWORD:-}" ]; then
-      die "$EX_USAGE" "unknown mode '$mode' (allowed: backup, restore, drill, check, help, schedule)"
+      die "$EX_USAGE" "unknown mode '$mode' (allowed: backup, restore, drill, check, help, schedule, drill-age)"
     fi
-    die "$EX_USAGE" "unknown mode (allowed: backup, restore, drill, check, help, schedule)"
+    die "$EX_USAGE" "unknown mode (allowed: backup, restore, drill, check, help, schedule, drill-age)"
     ;;
 esac
 
@@ -158,6 +162,9 @@ if [ "$mode" = "restore" ]; then
 fi
 if [ "$mode" = "schedule" ]; then
   require_var BACKUP_SCHEDULE
+fi
+if [ "$mode" = "drill-age" ]; then
+  require_var DRILL_MAX_AGE_SECONDS
 fi
 
 export PGPORT="${PGPORT:-5432}"
@@ -202,6 +209,10 @@ fi
 
 if [ -n "${BACKUP_EXPECTED_SIZE:-}" ] && ! [[ "$BACKUP_EXPECTED_SIZE" =~ ^[0-9]+$ ]]; then
   invalid "BACKUP_EXPECTED_SIZE must be a number of bytes"
+fi
+
+if [ -n "${DRILL_MAX_AGE_SECONDS:-}" ] && ! [[ "$DRILL_MAX_AGE_SECONDS" =~ ^[1-9][0-9]{0,9}$ ]]; then
+  invalid "DRILL_MAX_AGE_SECONDS must be a positive number of seconds"
 fi
 
 if [ -n "${AWS_ENDPOINT_URL:-}" ] && ! [[ "$AWS_ENDPOINT_URL" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$ ]]; then
@@ -318,6 +329,7 @@ fi
 case "$mode" in
   backup | schedule) tools=(pg_dump psql sha256sum aws) ;;
   restore) tools=(pg_restore psql createdb sha256sum aws) ;;
+  drill-age) tools=(aws) ;;
   *) tools=(pg_dump pg_restore psql createdb dropdb sha256sum aws) ;;
 esac
 missing_tool=0
@@ -544,6 +556,9 @@ do_backup() {
   printf '{"event":"pg_backup_complete","status":"ok","bucket":%s,"key":%s,"size_bytes":%s,"sha256":"%s","pg_dump_version":%s,"database":%s,"format":"custom","timestamp":%s,"duration_seconds":%s}\n' \
     "$(json_str "$BACKUP_BUCKET")" "$(json_str "$key")" "$size" "$sha" "$(json_str "$version")" \
     "$(json_str "$PGDATABASE")" "$(json_str "$ts")" "$SECONDS"
+  if [ -n "${DRILL_MAX_AGE_SECONDS:-}" ]; then
+    check_drill_age
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -675,10 +690,95 @@ SQL
   if [ -n "$mismatches" ]; then
     drill_failed "${key} restored with other contents than recorded at dump time: ${mismatches}"
   fi
+  record_drill_success "$key" "$tables" "$rows"
   drill_cleanup
   trap - EXIT
   printf '{"event":"pg_drill_complete","status":"ok","bucket":%s,"key":%s,"tables":%s,"rows":%s,"database":%s,"duration_seconds":%s}\n' \
     "$(json_str "$BACKUP_BUCKET")" "$(json_str "$key")" "$tables" "$rows" "$(json_str "$PGDATABASE")" "$SECONDS"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The drill's record: a successful drill writes drill/last-success.json; a backup with
+# DRILL_MAX_AGE_SECONDS reads it and reports pg_drill_stale when the last success is older. Before any
+# drill succeeded, the oldest dump stands in (the earliest time a drill had something to restore), so a
+# new stack stays quiet and a record that expired with the dumps still counts as stale.
+# ---------------------------------------------------------------------------------------------------
+drill_record_key() {
+  printf '%s' "${BACKUP_PREFIX}${PGDATABASE}/drill/last-success.json"
+}
+
+record_drill_success() {
+  local now
+  printf -v now '%(%s)T' -1
+  printf '{"event":"pg_drill_complete","key":%s,"tables":%s,"rows":%s,"completed_at":%s,"completed_epoch":%s}\n' \
+    "$(json_str "$1")" "$2" "$3" "$(json_str "$(utc_iso "$now")")" "$now" >"$work/last-success.json"
+  if ! aws_cli s3 cp "$work/last-success.json" "$(s3_url "$(drill_record_key)")" --only-show-errors \
+    --content-type application/json "${sse_args[@]}" 2>"$work/record.err"; then
+    drill_failed "the drill succeeded but its record $(s3_url "$(drill_record_key)") could not be written$(first_line "$work/record.err")"
+  fi
+}
+
+# Unix time of a dump key's timestamp (<db>-YYYYmmddTHHMMSSZ.dump), in bash alone (busybox date differs).
+key_epoch() {
+  [[ "$1" =~ -([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.dump$ ]] || return 1
+  local y=$((10#${BASH_REMATCH[1]})) m=$((10#${BASH_REMATCH[2]})) d=$((10#${BASH_REMATCH[3]}))
+  local era doy
+  if [ "$m" -le 2 ]; then y=$((y - 1)); fi
+  era=$((y / 400))
+  doy=$(((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1))
+  local days=$((era * 146097 + (y - era * 400) * 365 + (y - era * 400) / 4 - (y - era * 400) / 100 + doy - 719468))
+  echo $((days * 86400 + 10#${BASH_REMATCH[4]} * 3600 + 10#${BASH_REMATCH[5]} * 60 + 10#${BASH_REMATCH[6]}))
+}
+
+drill_stale() {
+  local reference=$1 since=$2 age=$3 reason=$4
+  printf '{"event":"pg_drill_stale","status":"error","database":%s,"reference":%s,"since":%s,"age_seconds":%s,"limit_seconds":%s,"reason":%s}\n' \
+    "$(json_str "$PGDATABASE")" "$(json_str "$reference")" "$since" "$age" "$DRILL_MAX_AGE_SECONDS" \
+    "$(json_str "$reason")"
+  log "restore drill is stale: ${reason}"
+}
+
+# Never fails the backup (its dump is good): every outcome is one JSON line.
+check_drill_age() {
+  local url body now since reference keys oldest
+  url=$(s3_url "$(drill_record_key)")
+  trap cleanup_work EXIT
+  make_work
+  printf -v now '%(%s)T' -1
+  if body=$(aws_cli s3 cp "$url" - 2>"$work/record.err"); then
+    reference="last_success"
+    if ! [[ "$body" =~ \"completed_epoch\":[[:space:]]*([0-9]{1,11}) ]]; then
+      drill_stale "$reference" null null "the drill record ${url} is not readable"
+      return 0
+    fi
+    since=${BASH_REMATCH[1]}
+  elif grep -q '(404)\|NoSuchKey\|Not Found' "$work/record.err"; then
+    reference="oldest_dump"
+    if ! keys=$(aws_cli s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "${BACKUP_PREFIX}${PGDATABASE}/" \
+      --query "Contents[?ends_with(Key, '.dump')].Key" --output text 2>"$work/list.err"); then
+      drill_stale "$reference" null null "no drill record and the dumps cannot be listed$(first_line "$work/list.err")"
+      return 0
+    fi
+    oldest=$(printf '%s' "$keys" | tr '\t' '\n' | grep -v '^None$' | sort | head -n 1 || true)
+    if ! since=$(key_epoch "$oldest"); then
+      drill_stale "$reference" null null "no drill record and no dump with a timestamp under $(s3_url "${BACKUP_PREFIX}${PGDATABASE}/")"
+      return 0
+    fi
+  else
+    drill_stale "unknown" null null "cannot read the drill record ${url}$(first_line "$work/record.err")"
+    return 0
+  fi
+  cleanup_work
+  trap - EXIT
+  local age=$((now - since))
+  if [ "$age" -gt "$DRILL_MAX_AGE_SECONDS" ]; then
+    local what="the last successful drill was"
+    [ "$reference" = "last_success" ] || what="no drill has succeeded since the oldest dump,"
+    drill_stale "$reference" "$since" "$age" "${what} ${age} s ago at $(utc_iso "$since") (limit ${DRILL_MAX_AGE_SECONDS} s)"
+  else
+    printf '{"event":"pg_drill_age","status":"ok","database":%s,"reference":%s,"since":%s,"age_seconds":%s,"limit_seconds":%s}\n' \
+      "$(json_str "$PGDATABASE")" "$(json_str "$reference")" "$since" "$age" "$DRILL_MAX_AGE_SECONDS"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -756,5 +856,6 @@ case "$mode" in
   backup) do_backup ;;
   restore) do_restore ;;
   drill) do_drill ;;
+  drill-age) check_drill_age ;;
   schedule) do_schedule ;;
 esac

@@ -10,6 +10,7 @@ from pulumi_policy import Policy
 
 from . import (
     alb,
+    backups,
     cloudflare,
     docker,
     ecs,
@@ -39,6 +40,7 @@ ALL_POLICIES: list[Policy] = [
     *rds.POLICIES,
     *elasticache.POLICIES,
     *s3.POLICIES,
+    *backups.POLICIES,
     *replication.POLICIES,
     *network.POLICIES,
     *nat_instance.POLICIES,

@@ -32,6 +32,7 @@ __all__ = [
     "has_key",
     "is_production",
     "is_set",
+    "known",
     "number",
     "show",
     "tag",
@@ -47,6 +48,14 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [value[i] for i in range(len(value))]
     return []
+
+
+def known(props: Any, key: str) -> Any:
+    """``props[key]``, or None when it is absent or unknown at preview."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
 
 
 def has_key(props: Mapping[str, Any], key: str) -> bool:

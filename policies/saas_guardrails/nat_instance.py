@@ -22,19 +22,13 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._util import Report, UnknownValueError, as_map
+from ._util import Report, as_map
+from ._util import known as _get
 
 INSTANCE = "aws:ec2/instance:Instance"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 VPC = "aws:ec2/vpc:Vpc"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-
-
-def _get(props: Any, key: str) -> Any:
-    try:
-        return props.get(key)
-    except UnknownValueError:
-        return None
 
 
 def _is_nat(props: Any) -> bool:

@@ -367,6 +367,54 @@ def _backups(s: _Stack, kms: RecordedResource) -> None:
             property_dependencies=on_bucket,
         )
     )
+    _drill(s, backups)
+
+
+def _drill(s: _Stack, backups: RecordedResource) -> None:
+    """The backup and drill tasks and the drill's staleness alarm (metric filter, alarm with actions)."""
+    db = {"PGDATABASE": "escalating_reminders", "BACKUP_PREFIX": "postgres/"}
+    for role, env in (
+        ("backup", {"MODE": "backup", "DRILL_MAX_AGE_SECONDS": str(8 * 86400)}),
+        ("drill", {"MODE": "drill"}),
+    ):
+        s.add(
+            res(
+                TASK_DEFINITION,
+                f"backups-{role}-task",
+                {
+                    "family": f"{s.prefix}-{role}",
+                    "containerDefinitions": container_definitions("pg-backup", {**db, **env}),
+                    "tags": tags(s.env, role=role),
+                },
+                parent=backups,
+            )
+        )
+    namespace = f"{s.prefix}/Backups"
+    s.add(
+        res(
+            "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+            "backups-drill-stale-filter",
+            {
+                "logGroupName": f"/ecs/{s.prefix}/backup",
+                "pattern": '{ $.event = "pg_drill_stale" }',
+                "metricTransformation": {"name": "DrillStale", "namespace": namespace, "value": "1"},
+            },
+            parent=backups,
+        )
+    )
+    s.add(
+        res(
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "backups-drill-stale-alarm",
+            {
+                "namespace": namespace,
+                "metricName": "DrillStale",
+                "alarmActions": [UNKNOWN],
+                "tags": tags(s.env),
+            },
+            parent=backups,
+        )
+    )
 
 
 def _alb_logs_bucket(s: _Stack) -> None:

@@ -29,6 +29,7 @@ STACK_POLICIES = {
     "sns-encrypted-topic-publishers",
     "fixed-name-replacement",
     "nat-instance-vpc-only",
+    "backup-drill-stale-alarm",
 }
 
 

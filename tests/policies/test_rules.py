@@ -709,6 +709,38 @@ CASES = [
         "nat-instance-vpc-only",
         "ingress rule 'nat-from-vpc' admits 192.168.0.0/16",
     ),
+    # backup-drill-stale-alarm
+    Case(
+        "drill-without-stale-alarm",
+        lambda: without(staging(), "backups-drill-stale-alarm"),
+        "backup-drill-stale-alarm",
+        "the drill 'backups-drill-task' has no alarm with actions on its staleness metric "
+        f"({STG}/Backups/DrillStale)",
+    ),
+    Case(
+        "drill-stale-alarm-without-actions",
+        lambda: with_inputs(staging(), "backups-drill-stale-alarm", alarmActions=[]),
+        "backup-drill-stale-alarm",
+        "has no alarm with actions on its staleness metric",
+    ),
+    Case(
+        "drill-without-stale-filter",
+        lambda: without(staging(), "backups-drill-stale-filter"),
+        "backup-drill-stale-alarm",
+        "has no log metric filter on the backup's 'pg_drill_stale' event",
+    ),
+    Case(
+        "backup-without-drill-age",
+        lambda: with_inputs(
+            production(),
+            "backups-backup-task",
+            containerDefinitions=container_definitions(
+                "pg-backup", {"MODE": "backup", "PGDATABASE": "escalating_reminders"}
+            ),
+        ),
+        "backup-drill-stale-alarm",
+        "task definition 'backups-backup-task' (MODE=backup) has no DRILL_MAX_AGE_SECONDS (found none)",
+    ),
     Case(
         "replica-key-encrypt-only",
         lambda: [*production(), *replication_stack(actions=["kms:Encrypt"])],

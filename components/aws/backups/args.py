@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from ...backup_sizing import largest_restorable_gb
 from ...common import Deployment, require, require_log_retention
 from ...config import BackupsConfig
 from .naming import BUCKET_RE, COMPONENT, DB_RE, access_log_bucket_name, bucket_name, replica_bucket_name
@@ -32,6 +33,8 @@ class BackupsArgs:
     alarm_topic_arn: pulumi.Input[str]
     database_port: int = 5432
     log_retention_days: int = 14
+    # The most the database can grow to (postgres.maxAllocatedStorageGb): sizes the restore's storage.
+    max_database_size_gb: int = 100
 
 
 def validate(args: BackupsArgs) -> None:
@@ -63,6 +66,13 @@ def validate(args: BackupsArgs) -> None:
     require(bool(args.subnet_ids), COMPONENT, "subnet_ids", list(args.subnet_ids), "give the private subnets")
     require(bool(args.cluster_name), COMPONENT, "cluster_name", args.cluster_name, "must be the ECS cluster")
     require_log_retention(args.log_retention_days, COMPONENT)
+    require(
+        1 <= args.max_database_size_gb <= largest_restorable_gb(),
+        COMPONENT,
+        "max_database_size_gb",
+        args.max_database_size_gb,
+        f"must be 1-{largest_restorable_gb()} (a restore's dump must fit Fargate's 200 GiB of storage)",
+    )
     require(
         len(f"{d.prefix}-backup-replication") <= 64,
         COMPONENT,

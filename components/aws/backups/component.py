@@ -6,12 +6,13 @@ import pulumi
 import pulumi_aws as aws
 
 from ...common import Deployment, child
+from ...schedule import drill_max_age_seconds
 from ..cluster import BuiltImage, BuiltImageArgs
-from .alarms import drill_succeeded, dump_missing, schedule_failed, task_failed
+from .alarms import drill_stale, drill_succeeded, dump_missing, schedule_failed, task_failed
 from .args import BackupsArgs, validate
 from .bucket import DumpBucket, access_log_bucket, dump_bucket, key_policy, kms_key
 from .commands import restore_overrides, run_task_command
-from .iam import backup_role_spec, execution_role, restore_role_spec, task_role
+from .iam import backup_role_spec, drill_role_spec, execution_role, restore_role_spec, task_role
 from .naming import (
     BACKUP_PREFIX,
     IMAGE_CONTEXT,
@@ -177,12 +178,13 @@ class Backups(pulumi.ComponentResource):
         )
         backup_role = task_role(self, d, name, key, backup_role_spec(d, args.database_name))
         restore_role = task_role(self, d, name, key, restore_role_spec(d))
+        drill_role = task_role(self, d, name, key, drill_role_spec(d, args.database_name))
         secret_key = args.database_secret_name[len(d.secret_name("")) :]
         env = task_environment(
             d, self.bucket, args.database_name, args.database_user, args.database_port, secret_key
         )
         self.backup_container = backup_container(
-            d, self.image_ref, env, self.log_group_name, self.kms_alias_arn
+            d, self.image_ref, env, self.log_group_name, self.kms_alias_arn, self._drill_max_age()
         )
         self.restore_container = restore_container(d, self.image_ref, env, self.restore_log_group_name)
         backup_task = task_definition(
@@ -209,9 +211,11 @@ class Backups(pulumi.ComponentResource):
             execution,
             restore_role,
             log_groups["restore"],
-            **restore_storage(),
+            **restore_storage(args.max_database_size_gb),
         )
-        self.drill_container = drill_container(d, self.image_ref, env, self.restore_log_group_name)
+        self.drill_container = drill_container(
+            d, self.image_ref, env, self.restore_log_group_name, self.kms_alias_arn
+        )
         self._drill_task = task_definition(
             self,
             d,
@@ -221,13 +225,19 @@ class Backups(pulumi.ComponentResource):
             self.drill_container,
             self.image,
             execution,
-            restore_role,
+            drill_role,
             log_groups["restore"],
-            **restore_storage(),
+            **restore_storage(args.max_database_size_gb),
         )
         self.task_definition_arn = backup_task.arn
         self.restore_task_definition_arn = restore_task.arn
         return backup_task
+
+    def _drill_max_age(self) -> int:
+        """The drill's longest interval plus a day (the config refuses a schedule without one)."""
+        limit = drill_max_age_seconds(self._args.config.drill.schedule)
+        assert limit is not None, "validated by BackupsConfig"
+        return limit
 
     def _schedule(self, key: aws.kms.Key, backup_task: aws.ecs.TaskDefinition) -> BackupSchedule:
         args = self._args
@@ -290,6 +300,20 @@ class Backups(pulumi.ComponentResource):
             what="drill",
         )
         drill_succeeded(self, d, name, log_group_name=self.restore_log_group_name, log_group=restore_logs)
+        days = self._drill_max_age() / 86400
+        drill_stale(
+            self,
+            d,
+            name,
+            description=(
+                f"No successful restore drill of {args.database_name} for more than {days:g} days (schedule "
+                f"{cfg.drill.schedule} UTC, plus a day), found by the daily backup. Check the drill task's "
+                f"logs in {self.restore_log_group_name} (stream prefix drill) and run it by hand (README)."
+            ),
+            log_group_name=self.log_group_name,
+            log_group=backup_logs,
+            topic_arn=topic,
+        )
 
     def _commands(self) -> None:
         """``aws ecs run-task`` commands that start a backup now or a restore, as the schedule would."""

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ...common import Deployment, assume_role_policy, child, policy_json
-from .naming import BACKUP_PREFIX, bucket_name
+from .naming import BACKUP_PREFIX, bucket_name, drill_record_key
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,15 @@ def backup_task_s3_policy(bucket_arn: str, database: str) -> str:
     incoming = f"{bucket_arn}/{BACKUP_PREFIX}{database}/incoming/*"
     return policy_json(
         {
+            # The drill's staleness check after each dump: with no drill record yet it lists this
+            # database's dumps for the oldest one (and a missing record answers 404, not 403).
+            "Sid": "ListDumpsForDrillAge",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": f"{BACKUP_PREFIX}{database}/*"}},
+        },
+        {
             # PutObject: `aws s3 cp - s3://...` (a streamed multipart upload is authorised by PutObject);
             # AbortMultipartUpload: the CLI aborts its upload when pg_dump fails, instead of leaving parts
             # for the 1-day lifecycle rule.
@@ -53,9 +62,8 @@ def backup_task_s3_policy(bucket_arn: str, database: str) -> str:
             "Resource": objects,
         },
         {
-            # GetObject: `aws s3api head-object` verifies the upload (HeadObject is authorised by GetObject;
-            # without s3:ListBucket a missing key answers 403 instead of 404, which fails the run the same
-            # way, so ListBucket is not granted).
+            # GetObject: `aws s3api head-object` verifies the upload (HeadObject is authorised by GetObject),
+            # and the drill record is read.
             "Sid": "VerifyDump",
             "Effect": "Allow",
             "Action": "s3:GetObject",
@@ -79,9 +87,26 @@ def backup_task_s3_policy(bucket_arn: str, database: str) -> str:
 
 
 def restore_task_s3_policy(bucket_arn: str) -> str:
-    """The restore task (and the drill, the same role) only reads dumps: head-object and download are
-    GetObject; the drill lists the dump prefix to find the newest one."""
+    """The restore task only reads dumps: head-object and download are GetObject; listing the dump prefix
+    finds the newest one (the drill)."""
+    return policy_json(*_read_dumps(bucket_arn))
+
+
+def drill_task_s3_policy(bucket_arn: str, database: str) -> str:
+    """The drill reads dumps like the restore and writes exactly one object: its success record."""
     return policy_json(
+        *_read_dumps(bucket_arn),
+        {
+            "Sid": "RecordDrillSuccess",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{drill_record_key(database)}",
+        },
+    )
+
+
+def _read_dumps(bucket_arn: str) -> list[dict[str, Any]]:
+    return [
         {
             "Sid": "ReadDumps",
             "Effect": "Allow",
@@ -95,7 +120,7 @@ def restore_task_s3_policy(bucket_arn: str) -> str:
             "Resource": bucket_arn,
             "Condition": {"StringLike": {"s3:prefix": f"{BACKUP_PREFIX}*"}},
         },
-    )
+    ]
 
 
 def execution_policy(
@@ -249,4 +274,16 @@ def restore_role_spec(d: Deployment) -> TaskRoleSpec:
         kms_policy_name="decrypt-dumps",
         kms_sid="DecryptDumps",
         kms_actions=["kms:Decrypt"],
+    )
+
+
+def drill_role_spec(d: Deployment, database: str) -> TaskRoleSpec:
+    return TaskRoleSpec(
+        slug="drill-task",
+        description=f"Task role of the {d.prefix} restore drill: read dumps, write the drill's record",
+        s3_policy_name="read-dumps-record-drill",
+        s3_policy=drill_task_s3_policy(f"arn:{d.partition}:s3:::{bucket_name(d)}", database),
+        kms_policy_name="decrypt-dumps-encrypt-record",
+        kms_sid="DecryptDumpsEncryptRecord",
+        kms_actions=["kms:Decrypt", "kms:GenerateDataKey"],
     )

@@ -19,6 +19,8 @@ NONCURRENT_VERSION_DAYS = specs.NONCURRENT_VERSION_DAYS
 ABORT_MULTIPART_DAYS = 1
 METRIC_SUCCEEDED = "BackupSucceeded"
 METRIC_DRILL_SUCCEEDED = "DrillSucceeded"
+# 1 each time the daily backup finds the drill's last success older than its limit (pg_drill_stale).
+METRIC_DRILL_STALE = "DrillStale"
 # S3 server access logs of each backup bucket (who read, wrote or deleted a dump), kept for a year in a log
 # bucket of the same region (S3 delivers them only there, and only to SSE-S3 buckets).
 ACCESS_LOG_DAYS = 365
@@ -37,6 +39,11 @@ def access_log_bucket_name(d: Deployment, region: str | None = None) -> str:
     """The server-access-log bucket of the backup bucket (``region`` None) or of its replica in ``region``."""
     base = f"{d.prefix}-s3logs-{d.account_id}"
     return f"{base}-{region}" if region else base
+
+
+def drill_record_key(database: str) -> str:
+    """What a successful drill writes and the daily backup reads (pg-backup.sh: drill_record_key)."""
+    return f"{BACKUP_PREFIX}{database}/drill/last-success.json"
 
 
 def namespace(d: Deployment) -> str:

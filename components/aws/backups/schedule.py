@@ -73,6 +73,7 @@ def scheduler_policy(d: Deployment, family_arn: str, cluster_arn: str) -> str:
                 f"{role_arn}:role/{d.prefix}-backup-execution",
                 f"{role_arn}:role/{d.prefix}-backup-task",
                 f"{role_arn}:role/{d.prefix}-restore-task",
+                f"{role_arn}:role/{d.prefix}-drill-task",
             ],
             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         },

@@ -13,15 +13,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ...backup_sizing import FARGATE_DEFAULT_GIB, restore_storage_gib
 from ...common import Deployment, child
 from ..cluster import CPU_ARCHITECTURES, BuiltImage
 from .iam import TaskRole
 from .naming import BACKUP_PREFIX, CONTAINER, SSL_MODE
 
-# pg_dump --compress=9 is CPU bound: half a vCPU; the dump streams to S3, so memory stays small.
+# pg_dump --compress=9 is CPU bound: half a vCPU; the dump streams to S3, so memory stays small (the
+# measured peak of the script, pg_dump/pg_restore and the AWS CLI together: 124 MiB, README "Backup and
+# restore, measured"); 1 GiB is the least Fargate gives half a vCPU.
 TASK_CPU, TASK_MEMORY = 512, 1024
-# The restore downloads the whole dump before pg_restore reads it (Fargate default is 20 GiB).
-RESTORE_EPHEMERAL_STORAGE_GIB = 100
+# The restore downloads the whole dump before pg_restore reads it: storage from the database's ceiling
+# (components/backup_sizing.py).
 # ... into a task volume (its root file system is read-only) mounted where the image declares
 # `VOLUME /var/lib/pg-backup`, owned by the image's user: ECS gives the volume that owner and mode.
 RESTORE_SCRATCH_VOLUME = "restore-scratch"
@@ -93,13 +96,26 @@ def container(
     return definition
 
 
-def backup_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_group: str, kms_alias_arn: str):
+def backup_container(
+    d: Deployment,
+    image_ref: str,
+    env: TaskEnvironment,
+    log_group: str,
+    kms_alias_arn: str,
+    drill_max_age_seconds: int,
+):
     """MODE backup: pg_dump streams into `aws s3 cp -` (the dump never touches the disk); the scratch
-    volume holds its checksum and manifest."""
+    volume holds its checksum and manifest. After its dump it reports whether the drill is stale."""
     return container(
         d,
         image_ref,
-        {**env.common, "MODE": "backup", "BACKUP_KMS_KEY_ID": kms_alias_arn, "WORKDIR": RESTORE_WORKDIR},
+        {
+            **env.common,
+            "MODE": "backup",
+            "BACKUP_KMS_KEY_ID": kms_alias_arn,
+            "WORKDIR": RESTORE_WORKDIR,
+            "DRILL_MAX_AGE_SECONDS": str(drill_max_age_seconds),
+        },
         env.secrets,
         log_group,
         "backup",
@@ -129,14 +145,14 @@ def restore_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_g
     )
 
 
-def drill_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_group: str):
-    """MODE drill: the restore container (same role, scratch volume and logs, stream prefix ``drill``) that
-    restores the newest dump into a scratch database, checks it against its manifest and drops it."""
+def drill_container(d: Deployment, image_ref: str, env: TaskEnvironment, log_group: str, kms_alias_arn: str):
+    """MODE drill: the restore container (scratch volume and logs, stream prefix ``drill``) that restores
+    the newest dump into a scratch database, checks it against its manifest, drops it and records its
+    success (encrypted with the backups key, like the dumps)."""
     definition = restore_container(d, image_ref, env, log_group)
-    definition["environment"] = [
-        {"name": e["name"], "value": "drill" if e["name"] == "MODE" else e["value"]}
-        for e in definition["environment"]
-    ]
+    environment = {e["name"]: e["value"] for e in definition["environment"]}
+    environment.update(MODE="drill", BACKUP_KMS_KEY_ID=kms_alias_arn)
+    definition["environment"] = [{"name": k, "value": v} for k, v in sorted(environment.items())]
     definition["logConfiguration"]["options"]["awslogs-stream-prefix"] = "drill"
     return definition
 
@@ -190,9 +206,11 @@ def backup_storage() -> dict[str, Any]:
     return {"volumes": [{"name": BACKUP_SCRATCH_VOLUME}]}
 
 
-def restore_storage() -> dict[str, Any]:
-    """The restore task's extra ephemeral storage and its scratch volume."""
-    return {
-        "ephemeral_storage": {"size_in_gib": RESTORE_EPHEMERAL_STORAGE_GIB},
-        "volumes": [{"name": RESTORE_SCRATCH_VOLUME}],
-    }
+def restore_storage(max_database_gb: int) -> dict[str, Any]:
+    """The restore (and drill) task's scratch volume, and ephemeral storage beyond Fargate's default when a
+    dump of the largest database the stack allows needs it."""
+    size = restore_storage_gib(max_database_gb)
+    storage: dict[str, Any] = {"volumes": [{"name": RESTORE_SCRATCH_VOLUME}]}
+    if size > FARGATE_DEFAULT_GIB:
+        storage["ephemeral_storage"] = {"size_in_gib": size}
+    return storage
