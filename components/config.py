@@ -461,8 +461,7 @@ DRILL_RECORD_MARGIN_DAYS = 2
 
 class DrillConfig(_Section):
     schedule: str = "cron(0 3 ? * SUN *)"
-    """When the restore drill restores the newest dump into a scratch database (UTC; weekly); its longest
-    interval plus a day (the staleness alarm's limit) must be at most retentionDays - 2 days."""
+    """When the drill restores the newest dump (UTC; weekly); longest gap + 1 day <= retentionDays - 2."""
 
     @field_validator("schedule")
     @classmethod
