@@ -51,6 +51,9 @@ PROVIDER_NAMESPACES = ("aws", "cloudflare", "docker", "random", "pulumi")
 Environment = Literal["staging", "production", "dev"]
 Platform = Literal["aws", "docker"]
 NatMode = Literal["none", "single", "perAz", "instance"]
+# How Cloudflare reaches the API: an internet-facing ALB admitting Cloudflare only, or a Cloudflare Tunnel
+# whose connector runs beside each API task (no ALB, nothing inbound).
+EdgeOriginMode = Literal["alb", "tunnel"]
 CloudflarePlan = Literal["free", "pro", "business", "enterprise"]
 # The app's logger levels (@er/interfaces LogLevel, switched on by the API's LoggingService).
 LogLevel = Literal["debug", "info", "warn", "error"]
@@ -546,6 +549,9 @@ class EdgeConfig(_Section):
     """Cloudflare zone id; looked up from domain when absent."""
     api_subdomain: str = "api"
     """API host label: <apiSubdomain>.<domain>."""
+    origin: EdgeOriginMode = "alb"
+    """How Cloudflare reaches the API: alb, or tunnel (cloudflared beside each API task, no ALB; not in
+    production)."""
     # Seed 000 production values: 100 requests / 15 min per IP overall, 5 / 15 min on the auth path.
     rate_limit: RateLimit = Field(
         default_factory=lambda: RateLimit.model_validate({"requests": 100, "periodSeconds": 900})
@@ -878,6 +884,14 @@ class StackConfig(_Section):
         if self.backups.copy_region is None:
             problems.append(
                 _KeyedError("backups.copyRegion", None, "production needs a second region for backup copies")
+            )
+        if self.edge.origin == "tunnel":
+            problems.append(
+                _KeyedError(
+                    "edge.origin",
+                    "tunnel",
+                    "production serves through the ALB (alb); the tunnel origin is for non-production stacks",
+                )
             )
         on_spot = {"api": self.api.spot, "worker": self.worker.spot, "scheduler": self.scheduler.spot}
         who = {"api": "API tasks", "worker": "workers", "scheduler": "the scheduler"}

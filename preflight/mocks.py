@@ -486,6 +486,34 @@ def _cf_id(name: str, i: dict) -> dict:
     return {"id": _h(name, n=32)}
 
 
+def _uuid(*parts: str) -> str:
+    h = _h(*parts, n=32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+def _cf_tunnel(name: str, i: dict) -> dict:
+    # pulumi-cloudflare v6 ZeroTrustTunnelCloudflared: the API's id (a UUID), account tag, status, type.
+    return {
+        "id": _uuid("tunnel", name),
+        "accountTag": i.get("accountId"),
+        "status": "inactive",  # no connector has connected yet
+        "tunType": "cfd_tunnel",
+        "remoteConfig": i.get("configSrc") == "cloudflare",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "connections": [],
+    }
+
+
+def _cf_tunnel_config(name: str, i: dict) -> dict:
+    # The configuration's id is its tunnel's; version counts the pushes.
+    return {
+        "id": i.get("tunnelId"),
+        "version": 1,
+        "source": "cloudflare",
+        "createdAt": "2026-01-01T00:00:00Z",
+    }
+
+
 _OTHER_OUTPUTS: dict[str, Callable[[str, dict], dict]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "random:index/randomBytes:RandomBytes": _random_bytes,
@@ -497,6 +525,8 @@ _OTHER_OUTPUTS: dict[str, Callable[[str, dict], dict]] = {
     "docker:index/network:Network": _docker_network,
     "cloudflare:index/dnsRecord:DnsRecord": _cf_id,
     "cloudflare:index/ruleset:Ruleset": _cf_id,
+    "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared": _cf_tunnel,
+    "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig": _cf_tunnel_config,
 }
 
 
@@ -626,6 +656,17 @@ def _cf_zone(m: SaasMocks, args: dict) -> dict:
     return zone_answer(name, zone_id or _h("zone", name, n=32), plan, status)
 
 
+def _cf_tunnel_token(m: SaasMocks, args: dict) -> dict:
+    """The token cloudflared runs a tunnel with: base64 of JSON account tag (a), tunnel id (t), secret (s)."""
+    import base64
+    import json
+
+    account, tunnel = str(args.get("accountId")), str(args.get("tunnelId"))
+    secret = base64.b64encode(bytes.fromhex(_h("tunnel-secret", tunnel, n=64))).decode()
+    token = base64.b64encode(json.dumps({"a": account, "t": tunnel, "s": secret}).encode()).decode()
+    return {"accountId": account, "tunnelId": tunnel, "token": token}
+
+
 INVOKES: dict[str, Callable[[SaasMocks, dict], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _azs,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller,
@@ -636,4 +677,6 @@ INVOKES: dict[str, Callable[[SaasMocks, dict], dict]] = {
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
     "cloudflare:index/getIpRanges:getIpRanges": _cf_ip_ranges,
     "cloudflare:index/getZone:getZone": _cf_zone,
+    "cloudflare:index/getZeroTrustTunnelCloudflaredToken:"
+    "getZeroTrustTunnelCloudflaredToken": _cf_tunnel_token,
 }

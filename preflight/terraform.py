@@ -134,6 +134,12 @@ TF_TYPES: dict[str, str] = {
     "cloudflare:index/dnsRecord:DnsRecord": "cloudflare_dns_record",
     "cloudflare:index/ruleset:Ruleset": "cloudflare_ruleset",
     "cloudflare:index/zoneSetting:ZoneSetting": "cloudflare_zone_setting",
+    "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared": (
+        "cloudflare_zero_trust_tunnel_cloudflared"
+    ),
+    "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig": (
+        "cloudflare_zero_trust_tunnel_cloudflared_config"
+    ),
     "random:index/randomBytes:RandomBytes": "random_bytes",
     "random:index/randomId:RandomId": "random_id",
     "random:index/randomPassword:RandomPassword": "random_password",

@@ -27,8 +27,10 @@ echo "migrate: started $task"
 
 # Polls every 6 s, gives up (non-zero) after 100 attempts: a migration longer than 10 minutes fails here.
 aws ecs wait tasks-stopped --region "$region" --cluster "$cluster" --tasks "$task"
+# The api container's exit code, by name: with edge.origin tunnel the task also holds cloudflared (which never
+# starts here: it waits for the api container to be healthy).
 code="$(aws ecs describe-tasks --region "$region" --cluster "$cluster" --tasks "$task" \
-  --query 'tasks[0].containers[0].exitCode' --output text)"
+  --query "tasks[0].containers[?name=='api'] | [0].exitCode" --output text)"
 if [[ "$code" != "0" ]]; then
   reason="$(aws ecs describe-tasks --region "$region" --cluster "$cluster" --tasks "$task" \
     --query 'tasks[0].stoppedReason' --output text)"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.aws.edge.tunnel import CONTAINER_NAME as SIDECAR
 from components.config import load, looks_secret
 from components.specs import POSTGRES_ECS_SECRETS, REDIS_ECS_SECRETS, WRITABLE_HOME_ENV
 from preflight.engine import Evaluation
@@ -47,6 +48,12 @@ def facts() -> dict[str, Any]:
     return yaml.safe_load(FACTS_PATH.read_text())
 
 
+def app_container(task: Any) -> dict[str, Any]:
+    """The task's app container: every container but the tunnel's cloudflared sidecar (edge.origin tunnel)."""
+    (c,) = [c for c in json.loads(task.inputs["containerDefinitions"]) if c["name"] != SIDECAR]
+    return c
+
+
 def stack_file(stack: str) -> dict[str, Any]:
     return yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
 
@@ -68,7 +75,7 @@ def received(evaluation: Evaluation) -> dict[str, tuple[set[str], set[str]]]:
     tasks = {t.inputs["tags"]["role"]: t for t in evaluation.of_type(TASK_DEF)}
     out = {}
     for role in APP_ROLES:
-        (c,) = json.loads(tasks[role].inputs["containerDefinitions"])
+        c = app_container(tasks[role])
         out[role] = ({e["name"] for e in c["environment"]}, {s["name"] for s in c["secrets"]})
     return out
 
@@ -251,7 +258,7 @@ def test_a_different_app_deploys_by_editing_the_stack_file_only() -> None:
     plain, secret = received(evaluation)["api"]
     assert "GOOGLE_CLIENT_SECRET" not in secret and "SMTP_HOST" not in plain
     tasks = {t.inputs["tags"]["role"]: t for t in evaluation.of_type(TASK_DEF)}
-    (c,) = json.loads(tasks["api"].inputs["containerDefinitions"])
+    c = app_container(tasks["api"])
     assert c["command"] == ["node", "server.js"] and c["portMappings"][0]["containerPort"] == 8080
     egress = evaluation.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
     assert not [r for r in egress if r.inputs.get("fromPort") == 587]  # no SMTP_HOST, no SMTP port

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components.app_env import covered_by
+from components.aws.edge.tunnel import CONTAINER_NAME as SIDECAR
 from components.config import looks_secret
 from components.images import image_tag
 from preflight import mocks
@@ -55,7 +56,8 @@ def services(evaluation: Evaluation) -> dict[str, Any]:
 def container(task: Any) -> dict[str, Any]:
     raw = task.inputs["containerDefinitions"]
     assert isinstance(raw, str) and raw != UNKNOWN, f"{task.name}: containerDefinitions not literal"
-    (only,) = json.loads(raw)
+    # The app container; a tunnel stack's API task also runs cloudflared (tests/test_tunnel.py).
+    (only,) = [c for c in json.loads(raw) if c["name"] != SIDECAR]
     return only
 
 
@@ -273,7 +275,9 @@ def test_secrets_are_literal_arns_the_execution_role_may_read(stack: Evaluation)
     )
     referenced = set()
     for task in app_tasks(stack).values():
-        for secret in container(task)["secrets"]:
+        # every container's secrets: the app's, and the tunnel token of a tunnel stack's cloudflared
+        containers = json.loads(task.inputs["containerDefinitions"])
+        for secret in [s for c in containers for s in c.get("secrets", [])]:
             assert secret["valueFrom"].startswith(arn_prefix), secret
             assert covered_by(secret["valueFrom"], patterns), secret
             referenced.add(secret["valueFrom"])
@@ -302,7 +306,8 @@ def test_log_retention(stack: Evaluation) -> None:
 # Load balancer
 
 
-def test_alb_listeners_and_flags(stack: Evaluation) -> None:
+def test_alb_listeners_and_flags(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     (alb,) = stack.of_type(ALB)
     assert alb.inputs["dropInvalidHeaderFields"] is True
     assert alb.inputs["enableDeletionProtection"] is (stack.stack == "production")
@@ -330,7 +335,8 @@ def stack_origin_header() -> str:
     return ORIGIN_HEADER_NAME
 
 
-def test_alb_admits_only_cloudflare(stack: Evaluation) -> None:
+def test_alb_admits_only_cloudflare(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     alb_sg = next(
         sg
         for sg in stack.of_type("aws:ec2/securityGroup:SecurityGroup")
@@ -383,9 +389,20 @@ def test_alarm_dimensions_match_the_data_tier(
     scheduler = alarms["scheduler-running-count"]
     assert scheduler["dimensions"]["ServiceName"] == evaluation.outputs["schedulerServiceName"]
     assert alarms["scheduler-running-count"]["treatMissingData"] == "breaching"
-    lb = evaluation.one(ALB)
-    queries = {q["id"]: q for q in alarms["alb-5xx-rate"]["metricQueries"]}
-    assert queries["requests"]["metric"]["dimensions"] == {"LoadBalancer": lb.outputs["arnSuffix"]}
+    if stack_name == "production":  # the ALB origin
+        lb = evaluation.one(ALB)
+        queries = {q["id"]: q for q in alarms["alb-5xx-rate"]["metricQueries"]}
+        assert queries["requests"]["metric"]["dimensions"] == {"LoadBalancer": lb.outputs["arnSuffix"]}
+        assert "api-running-count" not in alarms
+    else:  # the tunnel origin: no load balancer to alarm on; the API's running tasks instead
+        assert not [k for k in alarms if k.startswith("alb-") or k == "api-unhealthy-targets"]
+        api = alarms["api-running-count"]
+        assert api["dimensions"]["ServiceName"] == evaluation.outputs["apiServiceName"]
+        assert (api["treatMissingData"], api["statistic"], api["threshold"]) == (
+            "breaching",
+            "SampleCount",
+            1,
+        )
     sub = evaluation.one("aws:sns/topicSubscription:TopicSubscription")
     assert sub.inputs["endpoint"] == "ops@escalating-reminders.com"
 

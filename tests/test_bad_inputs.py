@@ -490,6 +490,16 @@ CASES: list[Case] = [
         "must differ from aws:region",
     ),
     # --- edge
+    _c("edge-origin-unknown", "    origin: tunnel", "    origin: cloudflared", "allowed: alb or tunnel"),
+    _c("edge-origin-case", "    origin: tunnel", "    origin: Tunnel", "allowed: alb or tunnel"),
+    _c("edge-origin-list", "    origin: tunnel", "    origin: [tunnel]", "edge.origin is"),
+    _c(
+        "production-tunnel",
+        "    apiSubdomain: api\n",
+        "    apiSubdomain: api\n    origin: tunnel\n",
+        "production serves through the ALB (alb)",
+        "production",
+    ),
     _c(
         "edge-plan-unknown",
         "    plan: free",

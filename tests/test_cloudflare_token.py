@@ -2,7 +2,8 @@
 
 Permission groups: Cloudflare docs, Fundamentals > API token permissions (zone permissions table: DNS,
 Zone Settings, Config Rules "Configuration Rules", Transform Rules, Zone WAF, Zone). Per product: Rules >
-Configuration Rules > Create via API, "Required API token permissions: Zone > Config Rules > Edit".
+Configuration Rules > Create via API, "Required API token permissions: Zone > Config Rules > Edit"; account
+permissions table: "Cloudflare Tunnel Read/Edit" (the provider's resources accept "Cloudflare Tunnel Write").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from components.aws.cloudflare_token import required_permissions
 from preflight.engine import Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
-PERMISSION_RE = re.compile(r"Zone / [A-Za-z ]+? / (?:Read|Edit)")
+PERMISSION_RE = re.compile(r"(?:Zone|Account) / [A-Za-z ]+? / (?:Read|Edit)")
 
 
 def _needed(*stacks: Evaluation) -> set[str]:
@@ -26,22 +27,22 @@ def _needed(*stacks: Evaluation) -> set[str]:
 def _readme_list() -> set[str]:
     text = (ROOT / "README.md").read_text()
     block = text.split("<!-- cloudflare-token:start -->", 1)[1].split("<!-- cloudflare-token:end -->", 1)[0]
-    return set(re.findall(r"^\| `(Zone / [^`]+)` \|", block, flags=re.M))
+    return set(re.findall(r"^\| `((?:Zone|Account) / [^`]+)` \|", block, flags=re.M))
+
+
+COMMON = {
+    "Zone / Zone / Read",
+    "Zone / DNS / Edit",
+    "Zone / Zone Settings / Edit",
+    "Zone / Config Rules / Edit",
+    "Zone / Zone WAF / Edit",
+}
 
 
 def test_the_stacks_need_these_permissions(staging: Evaluation, production: Evaluation) -> None:
-    assert (
-        _needed(staging)
-        == _needed(production)
-        == {
-            "Zone / Zone / Read",
-            "Zone / DNS / Edit",
-            "Zone / Zone Settings / Edit",
-            "Zone / Config Rules / Edit",
-            "Zone / Transform Rules / Edit",
-            "Zone / Zone WAF / Edit",
-        }
-    )
+    # The ALB origin (production) needs the origin-header transform; the tunnel origin (staging) the tunnel.
+    assert _needed(production) == COMMON | {"Zone / Transform Rules / Edit"}
+    assert _needed(staging) == COMMON | {"Account / Cloudflare Tunnel / Edit"}
 
 
 def test_readme_lists_exactly_the_needed_permissions(staging: Evaluation, production: Evaluation) -> None:
@@ -58,8 +59,10 @@ def test_workflow_comments_list_exactly_the_needed_permissions(
 
 
 def test_an_unlisted_cloudflare_resource_or_phase_is_an_error() -> None:
-    with pytest.raises(KeyError, match="zeroTrustTunnelCloudflared"):
-        required_permissions([("cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared", {})])
+    with pytest.raises(KeyError, match="zeroTrustTunnelCloudflaredRoute"):
+        required_permissions(
+            [("cloudflare:index/zeroTrustTunnelCloudflaredRoute:ZeroTrustTunnelCloudflaredRoute", {})]
+        )
     with pytest.raises(KeyError, match="http_request_dynamic_redirect"):
         required_permissions(
             [("cloudflare:index/ruleset:Ruleset", {"phase": "http_request_dynamic_redirect"})]

@@ -197,6 +197,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], str]] = [
             f"{PROJECT}:backups": {"copyRegion": "us-east-2"},
             **section("api", spot=None),
             **section("scheduler", spot=None),
+            **section("edge", origin=None),
         },
         'saas-backend:network.natGateways is "instance"; production needs perAz (a NAT instance is a single '
         "point of failure)",

@@ -50,6 +50,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 KMS_KEY = "aws:kms/key:Key"
 SECRET = "aws:secretsmanager/secret:Secret"
+TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -591,19 +592,23 @@ def test_every_configured_secret_name_starts_with_a_placeholder_version(stack: E
         assert version.ignore_changes == ["secretString"]
         assert "versionStages" not in version.inputs
         assert version.retain_on_delete is True
-    generated = {f"{APP}/{stack.stack}/{n}" for n in (*GENERATED, "DATABASE", "REDIS")}
+    tunnel = ["TUNNEL_TOKEN"] if stack.of_type(TUNNEL) else []  # edge.origin tunnel (staging)
+    generated = {f"{APP}/{stack.stack}/{n}" for n in (*GENERATED, "DATABASE", "REDIS", *tunnel)}
     assert set(by_name) == generated | {f"{APP}/{stack.stack}/{n}" for n in names}
     versioned = {u for v in stack.of_type(SECRET_VERSION) for u in deps(v, "secretId")}
     assert {s.urn for s in by_name.values()} == versioned  # no secret is left without a version
     # Versions Pulumi owns (generated values, DATABASE, REDIS) are ordinary: replaced and deleted with them.
     owned = [v for v in stack.of_type(SECRET_VERSION) if not v.name.endswith("-placeholder")]
-    assert len(owned) == len(GENERATED) + 2
+    assert len(owned) == len(GENERATED) + 2 + len(tunnel)
     assert all(not v.ignore_changes and not v.retain_on_delete for v in owned)
 
 
 def _secret_values(ev: Evaluation) -> list[str]:
     values = [r.outputs["hex"] for r in ev.of_type(RANDOM_BYTES)]
     values += [r.outputs["result"] for r in ev.of_type(RANDOM_PASSWORD)]
+    # The ALB origin's origin secret is a RandomPassword; the tunnel origin's token comes from the provider.
+    tunnel = [v for v in ev.of_type(SECRET_VERSION) if v.name == "edge-tunnel-token-version"]
+    values += [v.inputs["secretString"]["value"] for v in tunnel]
     assert len(values) == 6 and all(isinstance(v, str) and len(v) >= 32 for v in values)
     return values
 

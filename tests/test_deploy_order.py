@@ -8,13 +8,14 @@ tasks read (components/aws/services.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import pytest
 
 from preflight.engine import Evaluation
 from preflight.model import UNKNOWN, RecordedResource
-from tests.test_app_tier import APP_ROLES, app_tasks, container, services
+from tests.test_app_tier import APP_ROLES, app_tasks, services
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -23,9 +24,11 @@ REDIS_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 
 
 def secrets_read(task: RecordedResource) -> set[str]:
-    """Secret names (``<app>/<env>/<NAME>`` -> NAME) the task's container reads through ``secrets``."""
+    """Secret names (``<app>/<env>/<NAME>`` -> NAME) the task's containers read through ``secrets`` (the app
+    container's, and a tunnel stack's cloudflared reads TUNNEL_TOKEN)."""
     # valueFrom: arn:aws:secretsmanager:<region>:<account>:secret:<app>/<env>/<NAME>[:<json key>::]
-    return {s["valueFrom"].split(":")[6].rsplit("/", 1)[-1] for s in container(task)["secrets"]}
+    entries = [s for c in json.loads(task.inputs["containerDefinitions"]) for s in c.get("secrets", [])]
+    return {s["valueFrom"].split(":")[6].rsplit("/", 1)[-1] for s in entries}
 
 
 def versions_by_secret(ev: Evaluation) -> dict[str, RecordedResource]:
@@ -103,5 +106,6 @@ def test_services_are_created_after_the_database_and_cache_connections_exist(sta
     for role in APP_ROLES:
         before = upstream(stack, services(stack)[role])
         # ... and every app service waits for every secret version its tasks read, hence for RDS and Redis.
-        assert urns(versions.values()) <= before, role
+        read = secrets_read(app_tasks(stack)[role])
+        assert urns(versions[name] for name in read) <= before, role
         assert {rds.urn, group.urn} <= before, role

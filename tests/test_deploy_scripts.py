@@ -96,7 +96,8 @@ def test_a_migration_that_exits_zero_passes(tmp_path: Path) -> None:
     assert calls[-2] == (
         f"aws ecs wait tasks-stopped --region us-west-2 --cluster escalating-reminders-staging --tasks {TASK}"
     )
-    assert "containers[0].exitCode" in calls[-1]
+    # by name: a tunnel stack's API task also runs cloudflared
+    assert "tasks[0].containers[?name=='api'] | [0].exitCode" in calls[-1]
 
 
 @pytest.mark.parametrize("code", ["1", "None"])

@@ -17,6 +17,7 @@ import pytest
 
 import preflight.mocks
 from components.app_env import build_app_environment
+from components.aws.edge.tunnel import CONTAINER_NAME as SIDECAR
 from components.aws.postgres import ECS_SECRETS as DATABASE_ECS_SECRETS
 from components.aws.redis import ECS_SECRETS as REDIS_ECS_SECRETS
 from components.aws.secrets import GENERATED
@@ -84,7 +85,7 @@ def aws_task_environment_names(staging: Evaluation, family: str) -> set[str]:
     task = next(
         t for t in staging.of_type("aws:ecs/taskDefinition:TaskDefinition") if t.inputs["family"] == family
     )
-    (definition,) = json.loads(task.inputs["containerDefinitions"])
+    (definition,) = [c for c in json.loads(task.inputs["containerDefinitions"]) if c["name"] != SIDECAR]
     return {e["name"] for e in definition["environment"]} | {s["name"] for s in definition["secrets"]}
 
 

@@ -121,7 +121,8 @@ def test_origin_rejects_bad_inputs(field: str, overrides: dict[str, Any], messag
 # Both committed stacks
 
 
-def test_stack_origin_certificate_for_the_api_hostname(stack: Evaluation) -> None:
+def test_stack_origin_certificate_for_the_api_hostname(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     origin = stack.one(ORIGIN, "edge-origin")
     cert = stack.one(CERT)
     assert cert.parent == origin.urn
@@ -134,10 +135,10 @@ def test_stack_origin_certificate_for_the_api_hostname(stack: Evaluation) -> Non
     assert validation.property_dependencies["validationRecordFqdns"] == [record.urn]
 
 
-def test_stack_up_validation_record_names_the_hostname(staging_up: Evaluation) -> None:
-    (record,) = _validation_records(staging_up)
+def test_stack_up_validation_record_names_the_hostname(production_up: Evaluation) -> None:
+    (record,) = _validation_records(production_up)
     assert record.inputs["name"].startswith("_")
-    assert record.inputs["name"].endswith("." + HOSTNAMES["staging"])
+    assert record.inputs["name"].endswith("." + HOSTNAMES["production"])
 
 
 AUTH_KEY = "saas-backend:edge.authRateLimit"
@@ -170,7 +171,7 @@ def _edge_program(plan: str, holder: dict[str, Any] | None = None, /, **override
             "deployment": DEPLOYMENT,
             "zone_id": ZONE_ID,
             "hostname": HOST,
-            "alb_dns_name": ALB_DNS,
+            "origin_name": ALB_DNS,
             "plan": plan,
             "rate_limits": limits,
             "origin_header_name": ORIGIN_HEADER_NAME,
@@ -381,7 +382,8 @@ def _https_listener(ev: Evaluation) -> Any:
     return listener
 
 
-def test_stack_api_record_is_proxied_and_points_at_the_alb(stack: Evaluation) -> None:
+def test_stack_api_record_is_proxied_and_points_at_the_alb(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     (record,) = _edge_child(stack, RECORD)
     alb = stack.one(ALB)
     assert record.inputs["name"] == HOSTNAMES[stack.stack]
@@ -397,23 +399,25 @@ def test_stack_up_api_record_targets_the_alb_dns_name(production_up: Evaluation)
     assert record.inputs["content"] == dns_name and dns_name.endswith(".elb.amazonaws.com")
 
 
-def test_stack_validation_records_are_not_proxied(stack: Evaluation) -> None:
+def test_stack_validation_records_are_not_proxied(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     records = stack.of_type(RECORD)
     validation = [r for r in records if r.parent == stack.one(ORIGIN).urn]
     assert len(validation) == 1 and len(records) == 2
     assert all(r.inputs["proxied"] is False for r in validation)
 
 
-def test_stack_certificate_is_validated_before_the_https_listener(stack: Evaluation) -> None:
+def test_stack_certificate_is_validated_before_the_https_listener(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     listener = _https_listener(stack)
     validation = stack.one(CERT_VALIDATION)
     assert listener.property_dependencies["certificateArn"] == [validation.urn]
     assert stack.one(CERT).urn not in listener.property_dependencies["certificateArn"]
 
 
-def test_stack_up_listener_uses_the_validated_certificate(staging_up: Evaluation) -> None:
-    listener = _https_listener(staging_up)
-    assert listener.inputs["certificateArn"] == staging_up.one(CERT).outputs["arn"]
+def test_stack_up_listener_uses_the_validated_certificate(production_up: Evaluation) -> None:
+    listener = _https_listener(production_up)
+    assert listener.inputs["certificateArn"] == production_up.one(CERT).outputs["arn"]
 
 
 def test_stack_zone_settings(stack: Evaluation) -> None:
@@ -471,7 +475,8 @@ def test_stack_rate_limits_from_seed_000(production: Evaluation, staging: Evalua
     assert "/auth" in stage["expression"]
 
 
-def test_stack_origin_header_is_what_the_alb_requires(stack: Evaluation) -> None:
+def test_stack_origin_header_is_what_the_alb_requires(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     (rule,) = _phase(stack, "http_request_late_transform").inputs["rules"]
     (forward,) = stack.of_type(LISTENER_RULE)
     (condition,) = forward.inputs["conditions"]
@@ -483,9 +488,8 @@ def test_stack_origin_header_is_what_the_alb_requires(stack: Evaluation) -> None
     assert listener.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "403"
 
 
-@pytest.mark.parametrize("name", ["staging_up", "production_up"])
-def test_stack_up_origin_header_value_is_the_alb_secret(name: str, request: pytest.FixtureRequest) -> None:
-    ev: Evaluation = request.getfixturevalue(name)
+def test_stack_up_origin_header_value_is_the_alb_secret(production_up: Evaluation) -> None:
+    ev = production_up
     (rule,) = _phase(ev, "http_request_late_transform").inputs["rules"]
     sent = rule["actionParameters"]["headers"][ORIGIN_HEADER_NAME]["value"]
     (forward,) = ev.of_type(LISTENER_RULE)
@@ -506,7 +510,8 @@ def _covers_443(props: dict[str, Any]) -> bool:
     return int(props.get("fromPort", -1)) <= 443 <= int(props.get("toPort", -1))
 
 
-def test_stack_alb_admits_443_from_cloudflare_only(stack: Evaluation) -> None:
+def test_stack_alb_admits_443_from_cloudflare_only(production: Evaluation) -> None:
+    stack = production  # the ALB origin; staging runs the tunnel (tests/test_tunnel.py)
     alb = stack.one(ALB)
     (alb_sg_urn,) = alb.property_dependencies["securityGroups"]
     alb_sg = stack.by_urn(alb_sg_urn)

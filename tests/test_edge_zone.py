@@ -54,7 +54,7 @@ def test_an_active_zone_on_the_configured_plan_passes() -> None:
     ev = run_program(_check(holder, STAGING_ZONE, "free"), preview=True)
     assert ev.error is None
     assert holder["zone"] == CloudflareZone(
-        mocks._h("zone", STAGING_ZONE, n=32), STAGING_ZONE, "free", "active"
+        mocks._h("zone", STAGING_ZONE, n=32), STAGING_ZONE, "free", "active", mocks._h("account", n=32)
     )
 
 

@@ -42,6 +42,9 @@ NOT_UNIQUE_OR_SCOPED = {
     "docker:index/image:Image",  # an image tag, not an AWS resource name
     "cloudflare:index/dnsRecord:DnsRecord",  # several records may share a name
     "cloudflare:index/ruleset:Ruleset",  # identified by zone and phase, not by name
+    # A tunnel's name is unique in its account; the program's only other inputs are the account (a new scope)
+    # and configSrc, always the literal "cloudflare". The configuration is identified by its tunnel.
+    "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
     "aws:acm/certificate:Certificate",  # many certificates may share a domain name
 }
 NAME_INPUTS = ("name", "bucket", "identifier", "replicationGroupId", "family")
@@ -108,16 +111,17 @@ def test_each_guard_is_the_intended_one(production_up: Evaluation, staging_up: E
         "network-app-sg": "namePrefix",
         "postgres-sg": "namePrefix",
         "redis-sg": "namePrefix",
-        "api-lb-sg": "namePrefix",
-        "api-lb-api-tg": "namePrefix",
         "postgres-params": "namePrefix",
         "redis-params": "digest suffix",
         "redis-group": "deleteBeforeReplace",
-        "api-lb-alb": "deleteBeforeReplace",
     }
     staging, production = guards(staging_up), guards(production_up)
     for name, reason in want_both.items():
         assert staging[name] == production[name] == reason, name
+    # The ALB origin (production) and the tunnel origin (staging) each guard their own groups.
+    alb = {"api-lb-sg": "namePrefix", "api-lb-api-tg": "namePrefix", "api-lb-alb": "deleteBeforeReplace"}
+    assert {name: production[name] for name in alb} == alb
+    assert staging["edge-tunnel-sg"] == "namePrefix" and not set(alb) & set(staging)
     assert staging["postgres-db"] == "deleteBeforeReplace"
     assert production["postgres-db"] == "protect"
 

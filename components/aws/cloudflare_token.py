@@ -1,8 +1,8 @@
 """The Cloudflare API token permissions the stacks need, derived from the resources they create.
 
 Names as the dashboard's custom-token builder shows them (scope / group / level; the API says Write for
-Edit): Cloudflare docs, Fundamentals > API token permissions (zone permissions table). README "Cloudflare
-API token" lists the same set; a test derives it from the recorded resources and compares.
+Edit): Cloudflare docs, Fundamentals > API token permissions (zone and account permissions tables). README
+"Cloudflare API token" lists the same set; a test derives it from the recorded resources and compares.
 """
 
 from __future__ import annotations
@@ -12,9 +12,15 @@ from typing import Any
 
 # The zone check (getZone invoke) runs for every stack with an edge.
 ZONE_READ = "Zone / Zone / Read"
+# A tunnel (edge.origin tunnel) is an account resource: its configuration and the token function take the same
+# group. pulumi-cloudflare 6.23.1 lists "Cloudflare Tunnel Write" among the accepted permissions of
+# ZeroTrustTunnelCloudflared, ZeroTrustTunnelCloudflaredConfig and getZeroTrustTunnelCloudflaredToken.
+TUNNEL_EDIT = "Account / Cloudflare Tunnel / Edit"
 BY_TYPE: dict[str, str] = {
     "cloudflare:index/dnsRecord:DnsRecord": "Zone / DNS / Edit",
     "cloudflare:index/zoneSetting:ZoneSetting": "Zone / Zone Settings / Edit",
+    "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared": TUNNEL_EDIT,
+    "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig": TUNNEL_EDIT,
 }
 # Ruleset entry points by phase. Rate limiting rules are a WAF feature (the Zone WAF group covers /waf/, where
 # they are documented); no permission of their own.

@@ -35,8 +35,10 @@ class ObservabilityArgs:
     cluster_name: str
     api_service_name: str
     scheduler_service_name: str
-    alb_arn_suffix: pulumi.Input[str]
-    target_group_arn_suffix: pulumi.Input[str]
+    # The ALB's and its target group's (edge.origin alb); None without an ALB (tunnel): no load balancer
+    # alarms then, and an API alarm on running tasks instead.
+    alb_arn_suffix: pulumi.Input[str] | None
+    target_group_arn_suffix: pulumi.Input[str] | None
     db_instance_identifier: str
     # ElastiCache node (cache cluster) ids of the replication group: <group id>-001, -002, ...
     redis_cache_cluster_ids: Sequence[str]
@@ -77,10 +79,12 @@ class Observability(pulumi.ComponentResource):
         super().__init__("saas:app:Observability", name, None, opts)
         _validate(args)
         self._deployment = args.deployment
+        self._cluster_name = args.cluster_name
         self._topic(name, args)
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         self.alarm_names: dict[str, str] = {}
-        self._load_balancer_alarms(name, args)
+        if args.alb_arn_suffix is not None:
+            self._load_balancer_alarms(name, args)
         self._service_alarms(name, args)
         self._data_store_alarms(name, args)
         self.register_outputs({"topicArn": self.topic_arn, "alarmNames": self.alarm_names})
@@ -168,7 +172,8 @@ class Observability(pulumi.ComponentResource):
         )
 
     def _service_alarms(self, name: str, args: ObservabilityArgs) -> None:
-        """API CPU, and the singleton scheduler running (no task = no AWS/ECS data = breaching)."""
+        """API CPU, the singleton scheduler running, and without an ALB the API running (no task = no
+        AWS/ECS data = breaching)."""
         self._alarm(
             name,
             "api-cpu",
@@ -187,10 +192,19 @@ class Observability(pulumi.ComponentResource):
         # is no RunningTaskCount. AWS/ECS reports a service's CPUUtilization only while it has RUNNING tasks
         # (docs/decisions/container-insights.md): missing data means "no scheduler" and breaches. Two tasks
         # cannot happen through ECS: the service deploys with maximumPercent 100.
+        self._running_alarm(
+            name, "scheduler-running-count", "the singleton scheduler", args.scheduler_service_name
+        )
+        if args.alb_arn_suffix is None:
+            # No target group counts unhealthy API tasks: the containers' health checks replace them, and
+            # this alarm notices when none runs.
+            self._running_alarm(name, "api-running-count", "the API", args.api_service_name)
+
+    def _running_alarm(self, name: str, key: str, who: str, service_name: str) -> None:
         self._alarm(
             name,
-            "scheduler-running-count",
-            "the singleton scheduler has no RUNNING task for 5 minutes (AWS/ECS reports no metrics then)",
+            key,
+            f"{who} has no RUNNING task for 5 minutes (AWS/ECS reports no metrics then)",
             comparison_operator="LessThanThreshold",
             threshold=1,
             evaluation_periods=5,
@@ -200,7 +214,7 @@ class Observability(pulumi.ComponentResource):
             metric_name="CPUUtilization",
             statistic="SampleCount",
             period=60,
-            dimensions={"ClusterName": args.cluster_name, "ServiceName": args.scheduler_service_name},
+            dimensions={"ClusterName": self._cluster_name, "ServiceName": service_name},
         )
 
     def _data_store_alarms(self, name: str, args: ObservabilityArgs) -> None:

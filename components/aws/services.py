@@ -39,6 +39,7 @@ from ..app_env import AppEnvironment
 from ..common import Deployment, assume_role_policy, child, require
 from ..config import FARGATE_SIZES, LOG_RETENTION_DAYS, TaskSize
 from .cluster import Cluster
+from .edge.tunnel import EdgeTunnel
 from .load_balancer import LoadBalancer
 
 TMP_VOLUME = "tmp"
@@ -67,8 +68,13 @@ class AppServiceArgs:
 
 @dataclass(frozen=True, kw_only=True)
 class ApiServiceArgs(AppServiceArgs):
-    load_balancer: LoadBalancer
+    # The origin Cloudflare reaches (edge.origin): the ALB's target group, or the tunnel whose cloudflared
+    # runs beside the API in each task. Exactly one.
+    load_balancer: LoadBalancer | None = None
+    tunnel: EdgeTunnel | None = None
     port: int = 3801
+    # Checked by the ALB's target group, or (tunnel) by the API container's own health check.
+    health_check_path: str = "/health"
     health_check_grace_seconds: int = 60
     min_replicas: int = 1
     max_replicas: int = 2
@@ -175,8 +181,11 @@ class AppService(pulumi.ComponentResource):
         self.task_role_arn = self.task_role.arn
 
     # -- building blocks ------------------------------------------------------------------------------------
-    def container_definition(self, *, port: int | None = None, command: Sequence[str] | None = None) -> dict:
-        """The app container (plain values only)."""
+    def container_definition(
+        self, *, port: int | None = None, command: Sequence[str] | None = None, health_path: str | None = None
+    ) -> dict:
+        """The app container (plain values only); ``health_path``: a container health check GETs it on
+        ``port``."""
         args = self._args
         container: dict[str, Any] = {
             "name": self.container_name,
@@ -203,12 +212,14 @@ class AppService(pulumi.ComponentResource):
             container["command"] = list(cmd)
         if port is not None:
             container["portMappings"] = [{"name": "http", "containerPort": port, "protocol": "tcp"}]
+        if port is not None and health_path is not None:
+            container["healthCheck"] = http_health_check(port, health_path)
         return container
 
-    def _task_definition(self, name: str, container: dict) -> None:
+    def _task_definition(self, name: str, *containers: dict) -> None:
         args = self._args
         d = self.deployment
-        self.container_definitions = json.dumps([container], sort_keys=True)
+        self.container_definitions = json.dumps(list(containers), sort_keys=True)
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=self.family,
@@ -246,6 +257,7 @@ class AppService(pulumi.ComponentResource):
         extra: dict[str, Any] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         ignore_changes: Sequence[str] = (),
+        extra_security_group_ids: Sequence[pulumi.Input[str]] = (),
     ) -> None:
         args = self._args
         self.service = aws.ecs.Service(
@@ -265,7 +277,7 @@ class AppService(pulumi.ComponentResource):
             ],
             network_configuration={
                 "subnets": list(args.subnet_ids),
-                "security_groups": [args.security_group_id],
+                "security_groups": [args.security_group_id, *extra_security_group_ids],
                 "assign_public_ip": False,
             },
             # ECS Exec needs a writable root filesystem; the containers have a read-only one.
@@ -286,13 +298,17 @@ class AppService(pulumi.ComponentResource):
     def _secret_triggers(self) -> dict[str, Any]:
         """``triggers`` (+ ``force_new_deployment``, without which the provider ignores them) from the
         secret versions: created after them, redeployed when one changes."""
-        versions = dict(self._args.secret_versions)
+        versions = {**self._args.secret_versions, **self._own_secret_versions()}
         if not versions:
             return {}
         return {
             "triggers": {f"secret-{k}": v for k, v in sorted(versions.items())},
             "force_new_deployment": True,
         }
+
+    def _own_secret_versions(self) -> dict[str, pulumi.Input[str]]:
+        """Versions of secrets only this service's tasks read (beyond ``secret_versions``)."""
+        return {}
 
     def _register(self, **extra: Any) -> None:
         self.register_outputs(
@@ -307,7 +323,8 @@ class AppService(pulumi.ComponentResource):
 
 
 class ApiService(AppService):
-    """HTTP API: target group on the ALB, autoscaled between min and max replicas on CPU and memory.
+    """HTTP API behind the ALB (a target group) or a tunnel (a cloudflared sidecar, health from container
+    health checks), autoscaled between min and max replicas on CPU and memory.
 
     Adds: ``autoscaling_target``, ``cpu_policy``, ``memory_policy``, ``scaling_resource_id`` *plain*,
     ``port`` *plain*, ``migrate_command`` (Output[str] | None: the ``aws ecs run-task`` line running the
@@ -321,32 +338,53 @@ class ApiService(AppService):
         super().__init__(name, args, opts)
         _validate_api(args)
         self.port = args.port
-        self._task_definition(name, self.container_definition(port=args.port))
+        self._task_definition(name, *self._containers(args))
         self._api_service(name, args)
         self._autoscaling(name, args)
         self._migration(args)
         self._register(migrateCommand=self.migrate_command)
 
+    def _containers(self, args: ApiServiceArgs) -> list[dict]:
+        """The API container; with a tunnel, its own health check and the cloudflared sidecar."""
+        if args.tunnel is None:
+            return [self.container_definition(port=args.port)]
+        api = self.container_definition(port=args.port, health_path=args.health_check_path)
+        sidecar = args.tunnel.container(
+            log_group_name=self.log_group_name, log_stream_prefix=self.role, app_container=self.container_name
+        )
+        return [api, sidecar]
+
+    def _own_secret_versions(self) -> dict[str, pulumi.Input[str]]:
+        tunnel = self._args.tunnel if isinstance(self._args, ApiServiceArgs) else None
+        return {} if tunnel is None else {"TUNNEL_TOKEN": tunnel.token_version_id}
+
     def _api_service(self, name: str, args: ApiServiceArgs) -> None:
+        # The grace period covers the ALB's checks and (tunnel) the containers' own health checks alike.
+        extra: dict[str, Any] = {"health_check_grace_period_seconds": args.health_check_grace_seconds}
+        origin: pulumi.Resource
+        if args.load_balancer is not None:
+            extra["load_balancers"] = [
+                {
+                    "target_group_arn": args.load_balancer.target_group_arn,
+                    "container_name": self.container_name,
+                    "container_port": args.port,
+                }
+            ]
+            # The target group must be attached to the ALB (listener rule) before the service uses it.
+            origin = args.load_balancer
+        else:
+            assert args.tunnel is not None  # _validate_api
+            origin = args.tunnel
         self._service(
             name,
             # Autoscaling owns the running count after creation.
             desired_count=args.min_replicas,
             maximum_percent=200,
             minimum_healthy_percent=100,
-            extra={
-                "load_balancers": [
-                    {
-                        "target_group_arn": args.load_balancer.target_group_arn,
-                        "container_name": self.container_name,
-                        "container_port": args.port,
-                    }
-                ],
-                "health_check_grace_period_seconds": args.health_check_grace_seconds,
-            },
-            # The target group must be attached to the ALB (listener rule) before the service uses it.
-            depends_on=[args.load_balancer],
+            extra=extra,
+            depends_on=[origin],
             ignore_changes=["desiredCount"],
+            extra_security_group_ids=[args.tunnel.security_group_id] if args.tunnel is not None else [],
         )
 
     def _autoscaling(self, name: str, args: ApiServiceArgs) -> None:
@@ -405,8 +443,35 @@ class ApiService(AppService):
         ]
 
 
+def http_health_check(port: int, path: str) -> dict[str, Any]:
+    """A container health check that GETs ``path`` on the task's loopback with the image's Node.js (the app
+    image has no curl; Node 18+ has fetch): healthy on a 2xx answer."""
+    script = f"fetch('http://127.0.0.1:{port}{path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+    return {
+        "command": ["CMD", "node", "-e", script],
+        "interval": 15,
+        "timeout": 5,
+        "retries": 3,
+        "startPeriod": 30,
+    }
+
+
 def _validate_api(args: ApiServiceArgs) -> None:
     require(1 <= args.port <= 65535, "ApiService", "port", args.port, "must be a TCP port")
+    require(
+        (args.load_balancer is None) != (args.tunnel is None),
+        "ApiService",
+        "load_balancer/tunnel",
+        (args.load_balancer is not None, args.tunnel is not None),
+        "give exactly one origin: the ALB (edge.origin alb) or the tunnel (edge.origin tunnel)",
+    )
+    require(
+        args.health_check_path.startswith("/"),
+        "ApiService",
+        "health_check_path",
+        args.health_check_path,
+        "must be an absolute path such as /health",
+    )
     require(
         1 <= args.min_replicas <= args.max_replicas,
         "ApiService",

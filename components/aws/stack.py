@@ -19,7 +19,8 @@ from ..images import empty_context_warnings
 from ..ratelimit import stack_limits, translate_all
 from .backups import Backups, BackupsArgs
 from .cluster import Cluster, ClusterArgs
-from .edge import Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs, verified_zone
+from .edge import CloudflareZone, Edge, EdgeArgs, EdgeOrigin, EdgeOriginArgs, verified_zone
+from .edge.tunnel import EdgeTunnel, EdgeTunnelArgs
 from .load_balancer import LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
 from .observability import Observability, ObservabilityArgs
@@ -47,9 +48,18 @@ class _DataTier:
 
 
 @dataclass(frozen=True)
+class _Origin:
+    """How Cloudflare reaches the API (edge.origin): the ALB's edge side (EdgeOrigin), or the tunnel."""
+
+    zone_id: str
+    alb: EdgeOrigin | None = None
+    tunnel: EdgeTunnel | None = None
+
+
+@dataclass(frozen=True)
 class _AppTier:
     cluster: Cluster
-    lb: LoadBalancer
+    lb: LoadBalancer | None
     api: ApiService
     worker: WorkerService
     scheduler: SchedulerService
@@ -74,7 +84,7 @@ def deploy(cfg: StackConfig) -> dict[str, Any]:
     deployment = Deployment.from_config(cfg, account_id=identity.account_id)
 
     data = _data_tier(cfg, deployment)
-    origin = _edge_origin(cfg, deployment, zone.id)
+    origin = _edge_origin(cfg, deployment, zone, data)
     app = _app_tier(cfg, deployment, data, origin)
     edge = _edge(cfg, deployment, origin, app, edge_rate_limits.rules)
     backups = _backups(cfg, deployment, data, app)
@@ -104,15 +114,30 @@ def _data_tier(cfg: StackConfig, deployment: Deployment) -> _DataTier:
     return _DataTier(network, app_secrets, postgres, redis)
 
 
-def _edge_origin(cfg: StackConfig, deployment: Deployment, zone_id: str) -> EdgeOrigin:
-    """Validated certificate, Cloudflare ranges and origin secret for the ALB (in the verified zone)."""
-    return EdgeOrigin(
+def _edge_origin(cfg: StackConfig, deployment: Deployment, zone: CloudflareZone, data: _DataTier) -> _Origin:
+    """alb: validated certificate, Cloudflare ranges and origin secret for the ALB (in the verified zone);
+    tunnel: the tunnel, its configuration and token, in the zone's account."""
+    if cfg.edge.origin == "tunnel":
+        tunnel = EdgeTunnel(
+            "edge-tunnel",
+            EdgeTunnelArgs(
+                deployment=deployment,
+                account_id=zone.account_id,
+                hostname=cfg.api_hostname,
+                api_port=cfg.api.port,
+                vpc_id=data.network.vpc_id,
+                secrets_kms_key_arn=data.app_secrets.kms_key_arn,
+            ),
+        )
+        return _Origin(zone.id, tunnel=tunnel)
+    alb = EdgeOrigin(
         "edge-origin",
-        EdgeOriginArgs(deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=zone_id),
+        EdgeOriginArgs(deployment=deployment, domain=cfg.domain, hostname=cfg.api_hostname, zone_id=zone.id),
     )
+    return _Origin(zone.id, alb=alb)
 
 
-def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin: EdgeOrigin) -> _AppTier:
+def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin: _Origin) -> _AppTier:
     network, app_secrets, postgres, redis = data.network, data.app_secrets, data.postgres, data.redis
     # One environment for the three services: plain values in `environment`, secrets as literal ARNs.
     app_env = build_app_environment(
@@ -126,8 +151,10 @@ def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin:
         ],
         required=cfg.app.required_env,
     )
-    cluster = _cluster(cfg, deployment, app_env.secret_arn_patterns, app_secrets)
-    lb = _load_balancer(cfg, deployment, network, origin)
+    # The tunnel token is read by the API's cloudflared: the execution role may read it too.
+    tunnel_patterns = [origin.tunnel.token_secret_arn_pattern] if origin.tunnel is not None else []
+    cluster = _cluster(cfg, deployment, [*app_env.secret_arn_patterns, *tunnel_patterns], app_secrets)
+    lb = _load_balancer(cfg, deployment, network, origin.alb) if origin.alb is not None else None
     service_common = {
         "deployment": deployment,
         "cluster": cluster,
@@ -151,7 +178,9 @@ def _app_tier(cfg: StackConfig, deployment: Deployment, data: _DataTier, origin:
             command=cfg.api.command,
             spot=cfg.api.spot,
             load_balancer=lb,
+            tunnel=origin.tunnel,
             port=cfg.api.port,
+            health_check_path=cfg.api.health_check_path,
             health_check_grace_seconds=cfg.api.health_check_grace_seconds,
             min_replicas=cfg.api.min_replicas,
             max_replicas=cfg.api.max_replicas,
@@ -228,7 +257,7 @@ def _observability(
     deployment: Deployment,
     data: _DataTier,
     cluster: Cluster,
-    lb: LoadBalancer,
+    lb: LoadBalancer | None,
     api: ApiService,
     scheduler: SchedulerService,
 ) -> Observability:
@@ -239,8 +268,8 @@ def _observability(
             cluster_name=cluster.cluster_name,
             api_service_name=api.service_name,
             scheduler_service_name=scheduler.service_name,
-            alb_arn_suffix=lb.arn_suffix,
-            target_group_arn_suffix=lb.target_group_arn_suffix,
+            alb_arn_suffix=lb.arn_suffix if lb is not None else None,
+            target_group_arn_suffix=lb.target_group_arn_suffix if lb is not None else None,
             db_instance_identifier=data.postgres.instance_identifier,
             redis_cache_cluster_ids=data.redis.cache_cluster_ids,
             alert_email=cfg.alerts.email,
@@ -248,23 +277,39 @@ def _observability(
     )
 
 
-def _edge(
-    cfg: StackConfig, deployment: Deployment, origin: EdgeOrigin, app: _AppTier, rate_limits: Any
-) -> Edge:
-    """Proxied record -> ALB, zone TLS settings, WAF, rate limits (translated in deploy), origin header."""
+def _edge(cfg: StackConfig, deployment: Deployment, origin: _Origin, app: _AppTier, rate_limits: Any) -> Edge:
+    """Proxied record -> ALB or tunnel, zone TLS settings, WAF, rate limits (translated in deploy), and the
+    origin header the ALB requires."""
+    common: dict[str, Any] = {
+        "deployment": deployment,
+        "zone_id": origin.zone_id,
+        "hostname": cfg.api_hostname,
+        "plan": cfg.edge.plan,
+        "rate_limits": rate_limits,
+        # Day one in production only logs OWASP anomalies (false positives on a JSON API); staging blocks.
+        "owasp_action": cfg.edge.owasp_action or ("log" if cfg.is_production else "block"),
+    }
+    if origin.tunnel is not None:
+        tunnel = origin.tunnel
+        return Edge(
+            "edge",
+            EdgeArgs(
+                **common,
+                origin_name=tunnel.cname_target,
+                origin_header_name=None,
+                origin_secret=None,
+                origin_ready=[tunnel.tunnel_config],
+                origin_kind="tunnel",
+            ),
+        )
+    assert origin.alb is not None and app.lb is not None
     return Edge(
         "edge",
         EdgeArgs(
-            deployment=deployment,
-            zone_id=origin.zone_id,
-            hostname=cfg.api_hostname,
-            alb_dns_name=app.lb.dns_name,
-            plan=cfg.edge.plan,
-            rate_limits=rate_limits,
-            origin_header_name=origin.origin_header_name,
-            origin_secret=origin.origin_secret,
-            # Day one in production only logs OWASP anomalies (false positives on a JSON API); staging blocks.
-            owasp_action=cfg.edge.owasp_action or ("log" if cfg.is_production else "block"),
+            **common,
+            origin_name=app.lb.dns_name,
+            origin_header_name=origin.alb.origin_header_name,
+            origin_secret=origin.alb.origin_secret,
         ),
     )
 
@@ -294,7 +339,7 @@ def _backups(cfg: StackConfig, deployment: Deployment, data: _DataTier, app: _Ap
 
 
 def _outputs(
-    cfg: StackConfig, data: _DataTier, origin: EdgeOrigin, app: _AppTier, edge: Edge, backups: Backups
+    cfg: StackConfig, data: _DataTier, origin: _Origin, app: _AppTier, edge: Edge, backups: Backups
 ) -> dict[str, Any]:
     api, worker, scheduler = app.api, app.worker, app.scheduler
     outputs: dict[str, Any] = {
@@ -328,4 +373,6 @@ def _outputs(
     }
     if backups.replica_bucket_name is not None:
         outputs["backupReplicaBucket"] = backups.replica_bucket_name
+    if origin.tunnel is not None:
+        outputs["tunnelId"] = origin.tunnel.tunnel_id
     return outputs

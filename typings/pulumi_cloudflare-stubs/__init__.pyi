@@ -5,6 +5,9 @@
 # Using another Cloudflare resource: add its module here (pyright names it as an unknown attribute).
 from .dns_record import *
 from .get_ip_ranges import *
+from .get_zero_trust_tunnel_cloudflared_token import *
 from .get_zone import *
 from .ruleset import *
+from .zero_trust_tunnel_cloudflared import *
+from .zero_trust_tunnel_cloudflared_config import *
 from .zone_setting import *

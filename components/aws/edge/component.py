@@ -1,4 +1,4 @@
-"""Edge (``saas:edge:Edge``), created after the ALB: the proxied record, zone settings and the rulesets."""
+"""Edge (``saas:edge:Edge``), created after the origin: the proxied record, zone settings and the rulesets."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ _HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 
 
 class Edge(pulumi.ComponentResource):
-    """Cloudflare in front of the ALB: proxied DNS record, zone TLS settings, WAF, rate limits, origin header.
+    """Cloudflare in front of the origin (ALB or tunnel): proxied DNS record, zone TLS settings, WAF, rate
+    limits, and the origin header the ALB requires.
 
     Attributes: ``hostname`` (plain), ``record_id`` (Output), ``ruleset_ids`` (dict phase -> Output id),
     ``managed_waf`` (plain bool: whether the managed WAF ruleset exists).
@@ -50,14 +51,18 @@ class Edge(pulumi.ComponentResource):
         self.ruleset_ids: dict[str, pulumi.Output[str]] = {}
         settings = self._zone_settings(name, args)
         api_tls = self._ruleset(name, "api-config", args, api_config_ruleset(args))
-        origin_header = self._ruleset(name, "origin-header", args, origin_header_ruleset(args))
+        origin_header = (
+            [self._ruleset(name, "origin-header", args, origin_header_ruleset(args))]
+            if args.origin_header_name is not None
+            else []
+        )
         custom = self._ruleset(name, "waf-custom", args, waf_custom_ruleset(args))
         if self.managed_waf:
             self._ruleset(name, "waf-managed", args, waf_managed_ruleset(args))
         ratelimit = self._ruleset(name, "rate-limit", args, rate_limit_ruleset(args))
         # The proxied record goes live last: after strict TLS to the origin, the origin header and filters.
         self.record_id = self._api_record(
-            name, args, depends_on=[*settings, api_tls, origin_header, custom, ratelimit]
+            name, args, depends_on=[*settings, api_tls, *origin_header, custom, ratelimit, *args.origin_ready]
         )
         self.register_outputs(
             {
@@ -94,10 +99,10 @@ class Edge(pulumi.ComponentResource):
             zone_id=args.zone_id,
             name=args.hostname,
             type="CNAME",
-            content=args.alb_dns_name,
+            content=args.origin_name,
             proxied=True,
             ttl=1,  # automatic: required for proxied records
-            comment=f"{args.deployment.prefix} API -> ALB (proxied)",
+            comment=f"{args.deployment.prefix} API -> {args.origin_kind} (proxied)",
             opts=child(self, depends_on=depends_on),
         )
         return record.id
@@ -108,7 +113,7 @@ def _validate_edge(args: EdgeArgs) -> None:
     require(args.plan in PLAN_LIMITS, component, "plan", args.plan, f"allowed: {', '.join(PLAN_LIMITS)}")
     require(bool(HOST_RE.match(args.hostname)), component, "hostname", args.hostname, "must be a hostname")
     require(
-        bool(_HEADER_NAME_RE.match(args.origin_header_name)),
+        args.origin_header_name is None or bool(_HEADER_NAME_RE.match(args.origin_header_name)),
         component,
         "origin_header_name",
         args.origin_header_name,

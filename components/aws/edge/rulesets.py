@@ -33,11 +33,16 @@ OWASP_ANOMALY_RULE_ID = "6179ae15870a4bb7b2d480d4843b323c"
 
 # Configuration rule for the API host: Full (strict), Cloudflare -> origin over TLS with a valid certificate.
 API_HOST_SSL = "strict"
+_ORIGIN_TLS = {
+    "ALB": "the ALB has a valid ACM certificate",
+    "tunnel": "the tunnel carries the traffic encrypted (cloudflared)",
+}
 
 
 def origin_header_ruleset(args: EdgeArgs) -> dict[str, Any]:
     """The ALB answers 403 without this header: Cloudflare adds it to every request for the API hostname."""
     host = args.hostname
+    assert args.origin_header_name is not None, "the origin header is the ALB's (edge.origin alb)"
     return {
         "phase": "http_request_late_transform",
         "name": f"{args.deployment.prefix} origin header",
@@ -71,7 +76,7 @@ def api_config_ruleset(args: EdgeArgs) -> dict[str, Any]:
         "rules": [
             {
                 "ref": "api_ssl_strict",
-                "description": f"SSL Full (strict) for {host}: the ALB has a valid ACM certificate",
+                "description": f"SSL Full (strict) for {host}: {_ORIGIN_TLS[args.origin_kind]}",
                 "expression": host_expression(host),
                 "action": "set_config",
                 "action_parameters": {"ssl": API_HOST_SSL},

@@ -11,12 +11,14 @@ import pulumi_cloudflare as cloudflare
 
 @dataclass(frozen=True)
 class CloudflareZone:
-    """The zone as Cloudflare answers the getZone invoke: id, name, plan (legacy id) and status."""
+    """The zone as Cloudflare answers the getZone invoke: id, name, plan (legacy id), status and the id of
+    the account that holds it (where a tunnel for the zone's hostnames is created)."""
 
     id: str
     name: str
     plan: str
     status: str
+    account_id: str = ""
 
 
 def verified_zone(domain: str, plan: str, zone_id: str | None = None) -> CloudflareZone:
@@ -34,7 +36,12 @@ def verified_zone(domain: str, plan: str, zone_id: str | None = None) -> Cloudfl
         warnings.simplefilter("ignore", UserWarning)
         plan_seen = cast(str, found.plan.legacy_id if found.plan else "")
     zone = CloudflareZone(
-        id=found.id or found.zone_id or "", name=found.name or "", plan=plan_seen, status=found.status or ""
+        id=found.id or found.zone_id or "",
+        name=found.name or "",
+        plan=plan_seen,
+        status=found.status or "",
+        # GetZoneAccountResult.id: pyright sees the builtin-shadowing getter as a method.
+        account_id=cast(str, found.account.id if found.account else "") or "",
     )
     shown = f"Cloudflare zone {zone.name or domain} ({zone.id or 'not found'})"
     if not zone.id or zone.name != domain:
