@@ -26,6 +26,7 @@ from . import (
     s3,
     sns,
     tags,
+    tunnel,
 )
 
 PACK_NAME = "saas-guardrails"
@@ -49,6 +50,7 @@ ALL_POLICIES: list[Policy] = [
     *kms.POLICIES,
     *tags.POLICIES,
     *cloudflare.POLICIES,
+    *tunnel.POLICIES,
     *protection.POLICIES,
     *sns.POLICIES,
     *replacement.POLICIES,

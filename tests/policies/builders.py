@@ -190,6 +190,51 @@ def _network(s: _Stack) -> None:
     )
 
 
+TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+
+
+def tunnel_stack(env: str = "staging") -> list[RecordedResource]:
+    """The good stack served through a Cloudflare Tunnel (edge.origin tunnel): no load balancer, the API
+    service in the app group and the tunnel's egress-only group, neither admitting anything."""
+    stack = without(good_stack(env), "alb", "alb-https", "alb-http", "alb-sg")
+    edge = res("saas:edge:Tunnel", "edge-tunnel", {}, custom=False)
+    tunnel = res(
+        TUNNEL, "edge-tunnel-tunnel", {"accountId": "a" * 32, "name": "t", "configSrc": "cloudflare"}
+    )
+    groups = [
+        res(SECURITY_GROUP, "app-sg", {"namePrefix": f"{APP}-{env}-app-", "tags": tags(env)}),
+        res(
+            SECURITY_GROUP,
+            "tunnel-sg",
+            {"namePrefix": f"{APP}-{env}-tunnel-", "tags": tags(env)},
+            parent=edge,
+        ),
+    ]
+    api = find(stack, "api-service")
+    deps = {**api.property_dependencies, "networkConfiguration": [g.urn for g in groups]}
+    wired = replace(
+        api,
+        inputs={**api.inputs, "networkConfiguration": {"securityGroups": [UNKNOWN, UNKNOWN]}},
+        property_dependencies=deps,
+        dependencies=sorted({u for urns in deps.values() for u in urns}),
+    )
+    return [*(wired if r is api else r for r in stack), edge, tunnel, *groups]
+
+
+def api_ingress(group: str, **inputs: Any) -> list[RecordedResource]:
+    """The tunnel stack plus an ingress rule on one of the API service's groups."""
+    stack = tunnel_stack()
+    target = find(stack, group)
+    rule = res(
+        INGRESS_RULE,
+        "api-in",
+        {"ipProtocol": "tcp", "fromPort": 3801, "toPort": 3801, **inputs, "tags": tags("staging")},
+        property_dependencies={"securityGroupId": [target.urn]},
+    )
+    return [*stack, rule]
+
+
 def replacement_digest(forcing: Mapping[str, Any]) -> str:
     """The digest suffix the fixed-name-replacement rule expects (the program's own helper is tested against
     the rule's separately)."""

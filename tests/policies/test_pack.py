@@ -30,6 +30,7 @@ STACK_POLICIES = {
     "fixed-name-replacement",
     "nat-instance-vpc-only",
     "backup-drill-stale-alarm",
+    "tunnel-api-no-ingress",
 }
 
 

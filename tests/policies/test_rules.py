@@ -17,6 +17,7 @@ from .builders import (
     AUTOSCALING_TARGET,
     DNS_RECORD,
     DROP,
+    api_ingress,
     container_definitions,
     explain,
     find,
@@ -29,6 +30,7 @@ from .builders import (
     res,
     tags,
     topic_key_policy,
+    tunnel_stack,
     with_inputs,
     with_options,
     without,
@@ -50,6 +52,12 @@ def production() -> list[RecordedResource]:
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_complete_stack_passes_every_policy(analyze: Analyze, env: str) -> None:
     violations = analyze(good_stack(env))
+    assert violations == [], explain(violations)
+
+
+def test_tunnel_stack_passes_every_policy(analyze: Analyze) -> None:
+    """edge.origin tunnel: no load balancer, the API's groups admit nothing (tunnel-api-no-ingress)."""
+    violations = analyze(tunnel_stack())
     assert violations == [], explain(violations)
 
 
@@ -740,6 +748,35 @@ CASES = [
         ),
         "backup-drill-stale-alarm",
         "task definition 'backups-backup-task' (MODE=backup) has no DRILL_MAX_AGE_SECONDS (found none)",
+    ),
+    # tunnel-api-no-ingress (edge.origin tunnel)
+    Case(
+        "tunnel-api-ingress-from-a-cidr",
+        lambda: api_ingress("app-sg", cidrIpv4="10.20.0.0/16"),
+        "tunnel-api-no-ingress",
+        "ingress rule 'api-in' admits traffic to 'app-sg', a security group of the API service",
+    ),
+    Case(
+        "tunnel-api-ingress-from-a-group",
+        lambda: api_ingress("tunnel-sg", referencedSecurityGroupId=UNKNOWN),
+        "tunnel-api-no-ingress",
+        "ingress rule 'api-in' admits traffic to 'tunnel-sg'",
+    ),
+    Case(
+        "tunnel-api-inline-ingress",
+        lambda: with_inputs(
+            tunnel_stack(),
+            "tunnel-sg",
+            ingress=[{"protocol": "tcp", "fromPort": 3801, "toPort": 3801, "cidrBlocks": ["10.20.0.0/16"]}],
+        ),
+        "tunnel-api-no-ingress",
+        "security group 'tunnel-sg' of the API service 'api-service' has inline ingress",
+    ),
+    Case(
+        "tunnel-with-a-load-balancer",
+        lambda: [*tunnel_stack(), find(staging(), "alb")],
+        "tunnel-api-no-ingress",
+        "'alb' (aws:lb/loadBalancer:LoadBalancer) in a stack served through a Cloudflare Tunnel",
     ),
     Case(
         "replica-key-encrypt-only",
