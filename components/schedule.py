@@ -8,8 +8,10 @@ eb-rate-expressions.html), which EventBridge Scheduler shares: a bad expression 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -113,9 +115,11 @@ _CYCLE_DAYS = (date(2052, 1, 1) - _CYCLE_START).days
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
+@functools.cache
 def longest_interval_seconds(expression: str) -> int | None:
     """The longest time between two consecutive runs of a valid expression (UTC), or None when it does not
-    run forever (a year other than ``*``, or a day that never comes, such as 30 FEB)."""
+    run forever (a year other than ``*``, or a day that never comes, such as 30 FEB). Cached: a pure
+    function of the text, asked by the config and by the backups component of every evaluation."""
     m = re.fullmatch(r"(cron|rate)\((.*)\)", expression.strip())
     if m is None or schedule_problem(expression):
         raise ValueError(f"not a valid schedule expression: {expression!r}")
@@ -127,10 +131,11 @@ def longest_interval_seconds(expression: str) -> int | None:
         return None
     times = sorted(h * 60 + mi for h in _expand(FIELDS[1], hours) for mi in _expand(FIELDS[0], minutes))
     months = _expand(FIELDS[3], month)
+    matches = _day_matcher(dom, dow)
     days = [
         n
         for n in range(_CYCLE_DAYS)
-        if (day := _CYCLE_START + timedelta(days=n)).month in months and _day_matches(day, dom, dow)
+        if (day := _CYCLE_START + timedelta(days=n)).month in months and matches(day)
     ]
     if not days:
         return None
@@ -159,38 +164,56 @@ def _expand(field: _Field, text: str) -> set[int]:
     return values
 
 
-def _day_matches(day: date, dom: str, dow: str) -> bool:
-    """Whether ``day`` is a run day: by day-of-month unless it is ``?``, else by day-of-week (1 = SUN)."""
-    last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    weekday = (day.isoweekday() % 7) + 1
-    if dom != "?":
-        return any(_dom_item(day, last, item) for item in dom.split(","))
-    return any(_dow_item(day, last, weekday, item) for item in dow.split(","))
+_DayTest = Callable[[date, date, int], bool]  # (day, last day of its month, weekday 1 = SUN)
 
 
-def _dom_item(day: date, last: date, item: str) -> bool:
+def _day_matcher(dom: str, dow: str) -> Callable[[date], bool]:
+    """Whether a day is a run day: by day-of-month unless it is ``?``, else by day-of-week. Each item is
+    parsed once, not once per day of the 28-year cycle."""
+    tests = (
+        [_dom_item(item) for item in dom.split(",")] if dom != "?" else [_dow_item(i) for i in dow.split(",")]
+    )
+
+    def matches(day: date) -> bool:
+        last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        weekday = (day.isoweekday() % 7) + 1
+        return any(test(day, last, weekday) for test in tests)
+
+    return matches
+
+
+def _dom_item(item: str) -> _DayTest:
     if item == "L":
-        return day == last
+        return lambda day, last, _weekday: day == last
     if item.endswith("W"):
-        target = day.replace(day=min(int(item[:-1]), last.day))
-        if target.isoweekday() == 6:  # Saturday: the Friday before, or the Monday after on the 1st
-            target += timedelta(days=2) if target.day == 1 else timedelta(days=-1)
-        elif target.isoweekday() == 7:  # Sunday: the Monday after, or the Friday before on the last day
-            target += timedelta(days=-2) if target == last else timedelta(days=1)
-        return day == target
-    return day.day in _expand(FIELDS[2], item)
+        wanted = int(item[:-1])
+
+        def nearest_weekday(day: date, last: date, _weekday: int) -> bool:
+            target = day.replace(day=min(wanted, last.day))
+            if target.isoweekday() == 6:  # Saturday: the Friday before, or the Monday after on the 1st
+                target += timedelta(days=2) if target.day == 1 else timedelta(days=-1)
+            elif target.isoweekday() == 7:  # Sunday: the Monday after, or the Friday before on the last day
+                target += timedelta(days=-2) if target == last else timedelta(days=1)
+            return day == target
+
+        return nearest_weekday
+    days = _expand(FIELDS[2], item)
+    return lambda day, _last, _weekday: day.day in days
 
 
-def _dow_item(day: date, last: date, weekday: int, item: str) -> bool:
+def _dow_item(item: str) -> _DayTest:
     field = FIELDS[4]
     if item == "L":
-        return weekday == 7
+        return lambda _day, _last, weekday: weekday == 7
     if item.endswith("L"):
-        return weekday == field.number(item[:-1]) and day + timedelta(days=7) > last
+        wanted = field.number(item[:-1])
+        return lambda day, last, weekday: weekday == wanted and day + timedelta(days=7) > last
     if "#" in item:
-        wanted, _, nth = item.partition("#")
-        return weekday == field.number(wanted) and (day.day - 1) // 7 + 1 == int(nth)
-    return weekday in _expand(field, item)
+        name, _, nth = item.partition("#")
+        wanted, n = field.number(name), int(nth)
+        return lambda day, _last, weekday: weekday == wanted and (day.day - 1) // 7 + 1 == n
+    weekdays = _expand(field, item)
+    return lambda _day, _last, weekday: weekday in weekdays
 
 
 def drill_max_age_seconds(expression: str) -> int | None:
