@@ -15,6 +15,11 @@ readonly EX_MISSING_TOOL=3 # a required executable is not on PATH; nothing was t
 
 # The AWS CLI v2 pipes some output through a pager by default; there is no terminal here.
 export AWS_PAGER=""
+# One retry policy whichever CLI runs the script: "standard" mode, 3 attempts in all, is the AWS CLI v2
+# default (the image's CLI), while v1 (PyPI) defaults to "legacy" with 5 (AWS CLI User Guide, "AWS CLI
+# retries", docs.aws.amazon.com/cli/latest/userguide/cli-configure-retries.html). A task's own values win.
+export AWS_RETRY_MODE="${AWS_RETRY_MODE:-standard}"
+export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-3}"
 
 log() {
   printf '%s: %s\n' "$PROG" "$*" >&2

@@ -66,6 +66,7 @@ FAKE_AWS = """#!/bin/sh
 state="{state}"
 {{ for a in "$@"; do printf '%s\\t' "$a"; done; printf '\\n'; }} >> "$state/aws.calls"
 if [ -n "${{PGPASSWORD+x}}" ]; then echo "PGPASSWORD visible to aws" >> "$state/aws.leak"; fi
+echo "${{AWS_RETRY_MODE:-unset}} ${{AWS_MAX_ATTEMPTS:-unset}}" > "$state/aws.retry"
 case "${{1:-}} ${{2:-}}" in
   "--version "*) echo "aws-cli/2.99.0 Python/3.12.0 Linux/6.0 exe/x86_64"; exit 0 ;;
   "s3 cp")
@@ -409,6 +410,22 @@ def test_check_passes_with_tools_on_path(
     assert not (sandbox.state / "pg_dump.argv").exists()
     assert sandbox.pg_restore_calls() == []
     _assert_no_secret(sandbox, result)
+
+
+@pytest.mark.parametrize(
+    ("env", "seen"),
+    [({}, "standard 3"), ({"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "6"}, "adaptive 6")],
+)
+def test_the_aws_cli_retries_like_cli_v2_whichever_version_runs(
+    sandbox: Sandbox, env: dict[str, str], seen: str
+) -> None:
+    """CLI v2 (the image) defaults to standard mode, 3 attempts; v1 (PyPI, the tests' real peer) to legacy
+    with 5 and longer backoff (docs.aws.amazon.com/cli/latest/userguide/cli-configure-retries.html). The
+    script pins v2's defaults so both behave alike; a task's own settings win."""
+    result = sandbox.run("check", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert (sandbox.state / "aws.retry").read_text().strip() == seen
 
 
 def test_check_still_validates_the_environment(sandbox: Sandbox) -> None:
