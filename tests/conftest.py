@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -29,11 +30,43 @@ def stack_evaluation(stack: str, preview: bool) -> Evaluation:
     return evaluation
 
 
-@pytest.fixture(scope="session", autouse=True)
+# pytest-xdist (`--dist loadgroup`, pyproject addopts) sends a group's tests to one worker, in order. The
+# real-peer tests share one PostgreSQL server and one S3 API per process: one group keeps them to one set.
+# A module whose tests wait for early work (tests/early.py) is a group too, so that its first test can
+# start that work and its other tests run meanwhile. Everything else is balanced test by test.
+PEER_MODULES = ("test_pg_backup_real.py", "test_pg_backup_drill_age.py")
+_GROUP = pytest.StashKey[str | None]()
+_EARLY_DONE: set[str] = set()
+
+
+def _wants_early(item: pytest.Item) -> bool:
+    return bool(set(getattr(item, "fixturenames", ())) & set(early.STARTS))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    early_modules = {item.path for item in items if _wants_early(item)}
+    for item in items:
+        group = "real-peers" if item.path.name in PEER_MODULES else None
+        if item.path in early_modules:
+            group = item.path.name
+        item.stash[_GROUP] = group
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
 def _early_work(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Start the slow work (tests/early.py) that the collected tests wait for, before the first test."""
-    wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
-    early.start_wanted(wanted, tmp_path_factory)
+    """Start the slow work (tests/early.py) that the collected tests wait for: at the first test of the
+    session, or under xdist at the first test of each group (a worker runs only the groups it is sent)."""
+    worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+    group = request.node.stash.get(_GROUP, None) if worker else "session"
+    if group is None or group in _EARLY_DONE:
+        return
+    _EARLY_DONE.add(group)
+    items = [item for item in request.session.items if not worker or item.stash.get(_GROUP, None) == group]
+    early.start_wanted(
+        {name for item in items for name in getattr(item, "fixturenames", ())}, tmp_path_factory
+    )
 
 
 @pytest.fixture(autouse=True)

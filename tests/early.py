@@ -3,7 +3,8 @@
 A test module turns ``start(directory) -> Future`` into a session fixture with :func:`starts_early`. When a
 collected test uses that fixture, ``tests/conftest.py`` calls ``start`` before the first test runs (in the
 main thread: evaluations must not overlap) and the fixture returns the future's result. ``start`` should
-hand only a subprocess (Checkov) to :data:`POOL`; its thread just waits for it.
+hand only a subprocess (Checkov) to :data:`POOL`; its thread just waits for it. Under pytest-xdist a worker
+starts the work when it begins the first test of the group that wants it (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ T = TypeVar("T")
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="early")
 STARTS: dict[str, Callable[[Path], Future[Any]]] = {}
 STARTED: dict[str, Future[Any]] = {}
+_BEGUN: set[str] = set()  # started once per process, even after its fixture took the future
 
 
 def starts_early(start: Callable[[Path], Future[T]]) -> Callable[..., T]:
@@ -28,6 +30,7 @@ def starts_early(start: Callable[[Path], Future[T]]) -> Callable[..., T]:
 
     @pytest.fixture(scope="session", name=name)
     def fixture(tmp_path_factory: pytest.TempPathFactory) -> T:
+        _BEGUN.add(name)
         future = STARTED.pop(name, None) or start(tmp_path_factory.mktemp(name))
         return future.result()
 
@@ -36,5 +39,6 @@ def starts_early(start: Callable[[Path], Future[T]]) -> Callable[..., T]:
 
 def start_wanted(fixture_names: set[str], tmp_path_factory: pytest.TempPathFactory) -> None:
     for name, start in STARTS.items():
-        if name in fixture_names and name not in STARTED:
+        if name in fixture_names and name not in _BEGUN:
+            _BEGUN.add(name)
             STARTED[name] = start(tmp_path_factory.mktemp(name))
