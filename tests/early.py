@@ -20,7 +20,6 @@ T = TypeVar("T")
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="early")
 STARTS: dict[str, Callable[[Path], Future[Any]]] = {}
 STARTED: dict[str, Future[Any]] = {}
-_BEGUN: set[str] = set()  # started once per process, even after its fixture took the future
 
 
 def starts_early(start: Callable[[Path], Future[T]]) -> Callable[..., T]:
@@ -30,15 +29,14 @@ def starts_early(start: Callable[[Path], Future[T]]) -> Callable[..., T]:
 
     @pytest.fixture(scope="session", name=name)
     def fixture(tmp_path_factory: pytest.TempPathFactory) -> T:
-        _BEGUN.add(name)
-        future = STARTED.pop(name, None) or start(tmp_path_factory.mktemp(name))
-        return future.result()
+        if name not in STARTED:
+            STARTED[name] = start(tmp_path_factory.mktemp(name))
+        return STARTED[name].result()
 
     return fixture
 
 
 def start_wanted(fixture_names: set[str], tmp_path_factory: pytest.TempPathFactory) -> None:
     for name, start in STARTS.items():
-        if name in fixture_names and name not in _BEGUN:
-            _BEGUN.add(name)
+        if name in fixture_names and name not in STARTED:
             STARTED[name] = start(tmp_path_factory.mktemp(name))
