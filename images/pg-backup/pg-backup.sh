@@ -791,14 +791,27 @@ check_drill_age() {
 # ---------------------------------------------------------------------------------------------------
 sleep_pid=""
 run_pid=""
+# Every process below a PID, listed before any is signalled: once a parent dies its children move to
+# init and can no longer be found from here. The aws CLI runs two levels down (pipeline, then env).
+descendants_of() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do
+    printf '%s\n' "$child"
+    descendants_of "$child"
+  done
+}
 on_stop() {
   trap - TERM INT
   if [ -n "$sleep_pid" ]; then
     kill "$sleep_pid" 2>/dev/null || true
   fi
   if [ -n "$run_pid" ]; then
-    # Stop pg_dump/aws now (not after the dump), then let the run remove its temporary upload.
-    pkill -TERM -P "$run_pid" 2>/dev/null || true
+    # Stop pg_dump, tee and the aws CLI now (not after the dump), then let the run remove its
+    # temporary upload. An aws CLI left alive would upload what it has read once its input closes.
+    local pids
+    pids=$(descendants_of "$run_pid")
+    # shellcheck disable=SC2086 # one PID per word
+    [ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
     kill -TERM "$run_pid" 2>/dev/null || true
     wait "$run_pid" 2>/dev/null || true
   fi
