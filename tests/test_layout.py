@@ -28,8 +28,9 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path, module: str) -> set[str]:
-    """Every first-party module ``path`` imports, at any depth (function-level imports included)."""
+def _imports(path: Path, module: str, modules: set[str]) -> set[str]:
+    """Every first-party module ``path`` imports, at any depth (function-level imports included);
+    ``modules`` are the tree's module names."""
     is_package = path.name == "__init__.py"
     package = module if is_package else module.rpartition(".")[0]
     found: set[str] = set()
@@ -42,8 +43,12 @@ def _imports(path: Path, module: str) -> set[str]:
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            names = {f"{base}.{alias.name}" for alias in node.names}
+            found.update(names)
+            # `from . import submodule` needs the package only as the submodule's parent, which Python
+            # has already begun importing: not an edge back to it. Any other name is read from it.
+            if node.module or not names <= modules:
+                found.add(base)
     return found
 
 
@@ -51,7 +56,7 @@ def import_graph() -> dict[str, set[str]]:
     files = {
         _module_name(p): p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py") if ".venv" not in p.parts
     }
-    return {m: {i for i in _imports(p, m) if i in files and i != m} for m, p in files.items()}
+    return {m: {i for i in _imports(p, m, set(files)) if i in files and i != m} for m, p in files.items()}
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

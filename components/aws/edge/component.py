@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 import pulumi
-import pulumi_cloudflare as cloudflare
 
 from ...common import child, require
 from ...ratelimit import PLAN_LIMITS
+from . import cloudflare_sdk as cloudflare
 from .args import EdgeArgs
 from .origin import HOST_RE
 from .rulesets import (

@@ -14,10 +14,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
 from ...common import Deployment, child, require
+from . import cloudflare_sdk as cloudflare
 
 ORIGIN_HEADER_NAME = "X-Origin-Verify"
 ORIGIN_SECRET_LENGTH = 48

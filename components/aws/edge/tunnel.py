@@ -14,10 +14,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_cloudflare as cloudflare
 
 from ...common import Deployment, child, require
 from ..secrets import named_secret
+from . import cloudflare_sdk as cloudflare
 from .origin import HOST_RE
 
 COMPONENT = "EdgeTunnel"

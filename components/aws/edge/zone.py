@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import cast
 
-import pulumi_cloudflare as cloudflare
+import pulumi
+
+from . import cloudflare_sdk as cloudflare
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,10 @@ def verified_zone(domain: str, plan: str, zone_id: str | None = None) -> Cloudfl
         found = cloudflare.get_zone(zone_id=zone_id)
     else:
         found = cloudflare.get_zone(filter={"match": "all", "name": domain})
-    with warnings.catch_warnings():
-        # The provider warns on every read of `plan` that changing a plan goes through subscriptions.
-        warnings.simplefilter("ignore", UserWarning)
-        plan_seen = cast(str, found.plan.legacy_id if found.plan else "")
+    # Read past the `plan` getter: it warns on every read (the provider deprecates *changing* a plan
+    # there in favour of subscriptions), and reading the plan is what the check needs.
+    plan_found = pulumi.get(found, "plan")
+    plan_seen = cast(str, plan_found.legacy_id if plan_found else "")
     zone = CloudflareZone(
         id=found.id or found.zone_id or "",
         name=found.name or "",
