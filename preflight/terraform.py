@@ -464,12 +464,15 @@ def run_checkov(
         cmd += ["--check", ",".join(checks)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    return parse_report(proc.stdout, proc.returncode, proc.stderr)
+
+
+def parse_report(stdout: str, returncode: int, stderr: str = "") -> CheckovResult:
+    """Checkov's ``--output json`` report (one framework: an object; several: a list) as a result."""
     try:
-        report = json.loads(proc.stdout) if proc.stdout.strip() else []
+        report = json.loads(stdout) if stdout.strip() else []
     except json.JSONDecodeError as exc:
-        raise RuntimeError(
-            f"checkov printed no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}"
-        ) from exc
+        raise RuntimeError(f"checkov printed no JSON (exit {returncode}): {stderr[-2000:]}") from exc
     reports = report if isinstance(report, list) else [report]
     passed = skipped = 0
     failed: list[Finding] = []
@@ -488,7 +491,7 @@ def run_checkov(
                     check.get("file_path", ""),
                 )
             )
-    return CheckovResult(passed, failed, skipped, proc.returncode, reports)
+    return CheckovResult(passed, failed, skipped, returncode, reports)
 
 
 @dataclass
