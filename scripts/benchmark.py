@@ -65,10 +65,9 @@ def _seconds(args: Sequence[str]) -> float:
 
 
 def speed_row(runs: int) -> Row:
-    """Preflight of production against the import floor: one untimed run of each (page cache), then
-    ``runs`` timed pairs, interleaved so that a change in machine load hits both sides alike."""
-    _seconds(IMPORT_FLOOR)
-    _seconds(PREFLIGHT_PRODUCTION)
+    """Preflight of production against the import floor: ``runs`` timed pairs, interleaved so that a
+    change in machine load hits both sides alike. No untimed warm-up: a cold first pair is one outlier,
+    and the median of an odd number of runs leaves it out."""
     floor: list[float] = []
     full: list[float] = []
     for _ in range(runs):

@@ -311,3 +311,13 @@ def test_cli_markdown_and_tfplan_export(
     document = json.loads(plan.read_text())
     assert document["format_version"] == "1.2"
     assert isinstance(document["planned_values"]["root_module"]["resources"], list)
+
+
+def test_cli_markdown_without_the_pack_is_the_report_itself(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, staging: Evaluation
+) -> None:
+    """What the CLI prints is report.markdown, byte for byte (tests/test_report_output.py compares
+    report.markdown across processes)."""
+    monkeypatch.setattr(cli, "evaluate", lambda stack, *, preview: staging)
+    assert main(["staging", "--no-policy", "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == report.markdown(staging, "staging", "preview")

@@ -21,29 +21,36 @@ from tests.early import POOL, starts_early
 STACKS = ("staging", "production", "dev")
 
 
-def _cli_run(stack: str, out: Path, seed: str) -> subprocess.Popen[str]:
-    """``python -m preflight`` in its own process, with its own hash seed (set and dict order differ)."""
-    env = {**os.environ, "PYTHONHASHSEED": seed}
-    cmd = [sys.executable, "-m", "preflight", stack, "--no-policy", "--format", "markdown"]
-    cmd += ["--export-tfplan", str(out / f"{stack}.tfplan.json")]
-    return subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+# A second evaluation of every stack, in one other process with another hash seed (set and dict order
+# differ there). That the CLI prints report.markdown itself: tests/test_report.py.
+SECOND_RUN = """
+import sys
+from pathlib import Path
+from preflight import report, terraform
+from preflight.engine import evaluate
+out = Path(sys.argv[1])
+for stack in sys.argv[2:]:
+    evaluation = evaluate(stack, preview=True)
+    assert evaluation.error is None, evaluation.error
+    (out / f"{stack}.md").write_text(report.markdown(evaluation, stack, "preview"))
+    terraform.write_plan(evaluation, out / f"{stack}.tfplan.json")
+"""
 
 
 @starts_early
 def second_runs(out: Path) -> Future[dict[str, tuple[str, str]]]:
-    """Markdown and plan of every stack from a second run, in other processes: started with the session,
-    they run on the other core while the rest of the suite does."""
-    runs = {stack: _cli_run(stack, out, str(n + 7)) for n, stack in enumerate(STACKS)}
+    """Markdown and plan of every stack from a second run, started with the session: it runs on the
+    other core while the rest of the suite does."""
+    env = {**os.environ, "PYTHONHASHSEED": "7"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SECOND_RUN, str(out), *STACKS],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
     def collect() -> dict[str, tuple[str, str]]:
-        results = {}
-        for stack, proc in runs.items():
-            markdown, _ = proc.communicate(timeout=300)
-            assert proc.returncode == 0, stack
-            results[stack] = (markdown, (out / f"{stack}.tfplan.json").read_text())
-        return results
+        _, errors = proc.communicate(timeout=300)
+        assert proc.returncode == 0, errors[-2000:]
+        return {s: ((out / f"{s}.md").read_text(), (out / f"{s}.tfplan.json").read_text()) for s in STACKS}
 
     return POOL.submit(collect)
 
