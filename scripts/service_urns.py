@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import sys
 
-from components.aws.services import ApiService, SchedulerService, WorkerService
+from components.aws.service_names import SERVICE_COMPONENTS
 from preflight.stackfile import project_name
 
 SERVICE_TYPE = "aws:ecs/service:Service"
-# The composition's component names (components/aws/stack.py): "<role>"; their services "<role>-service".
-SERVICES = (ApiService, WorkerService, SchedulerService)
 
 
 def service_urns(stack: str, project: str | None = None) -> list[str]:
     project = project or project_name()
     return [
-        f"urn:pulumi:{stack}::{project}::saas:app:{cls.component}${SERVICE_TYPE}::{cls.role}-service"
-        for cls in SERVICES
+        f"urn:pulumi:{stack}::{project}::saas:app:{component}${SERVICE_TYPE}::{role}-service"
+        for role, component in SERVICE_COMPONENTS.items()
     ]
 
 

@@ -16,8 +16,9 @@ from tests.conftest import REPO
 # A generated SDK in miniature: the package __init__ star-imports every resource module and registers
 # itself; resource modules import shared modules from the package (`from . import _utilities`).
 FAKE_SDK = {
-    "__init__.py": "from . import _utilities\nfrom .alpha import *\nfrom .beta import *\nINIT_RAN = True\n",
-    "_utilities.py": "VERSION = '1.0'\n",
+    "__init__.py": "from . import _utilities\nfrom .alpha import *\nfrom .beta import *\nINIT_RAN = True\n"
+    "\n_utilities.register(resource_modules='[alpha, beta]')\n",
+    "_utilities.py": "VERSION = '1.0'\nCALLS = []\ndef register(**kw):\n    CALLS.append(kw)\n",
     "alpha.py": "from . import _utilities\nclass Alpha:\n    version = _utilities.VERSION\n",
     "beta.py": "class Beta:\n    pass\n",
 }
@@ -48,6 +49,8 @@ def test_a_submodule_loads_without_the_package_init(fake_sdk: str) -> None:
     assert alpha.Alpha.version == "1.0"
     assert _loaded(fake_sdk) == {"alpha", "_utilities"}
     assert "INIT_RAN" not in vars(sys.modules[fake_sdk])
+    # The resource-module registration ran at once: the runtime can rebuild resource references.
+    assert sys.modules[f"{fake_sdk}._utilities"].CALLS == [{"resource_modules": "[alpha, beta]"}]
 
 
 def test_any_other_name_runs_the_real_init_once(fake_sdk: str) -> None:
@@ -57,6 +60,7 @@ def test_any_other_name_runs_the_real_init_once(fake_sdk: str) -> None:
     assert package.Beta.__name__ == "Beta"  # not a submodule: the whole package now
     assert package.INIT_RAN is True and _loaded(fake_sdk) == {"alpha", "beta", "_utilities"}
     assert package.Alpha is alpha.Alpha  # the submodule loaded first is the one the package exports
+    assert len(package._utilities.CALLS) == 1  # registered once, not again by the rest of the __init__
     with pytest.raises(AttributeError):
         _ = package.Gamma
 

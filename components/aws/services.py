@@ -41,6 +41,7 @@ from ..config import FARGATE_SIZES, LOG_RETENTION_DAYS, TaskSize
 from .cluster import Cluster
 from .edge.tunnel import EdgeTunnel
 from .load_balancer import LoadBalancer
+from .service_names import SERVICE_COMPONENTS
 
 TMP_VOLUME = "tmp"
 
@@ -332,7 +333,7 @@ class ApiService(AppService):
     """
 
     role = "api"
-    component = "ApiService"
+    component = SERVICE_COMPONENTS[role]
 
     def __init__(self, name: str, args: ApiServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
@@ -496,7 +497,7 @@ class WorkerService(AppService):
     """Background worker: no load balancer, ``replicas`` tasks (FARGATE_SPOT when ``spot``, staging only)."""
 
     role = "worker"
-    component = "WorkerService"
+    component = SERVICE_COMPONENTS[role]
 
     def __init__(
         self, name: str, args: WorkerServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -524,7 +525,7 @@ class SchedulerService(AppService):
     """
 
     role = "scheduler"
-    component = "SchedulerService"
+    component = SERVICE_COMPONENTS[role]
     DESIRED_COUNT: ClassVar[int] = 1
 
     def __init__(
