@@ -9,8 +9,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pulumi_policy.policy
 from pulumi_policy import EnforcementLevel, PolicyPack
-from saas_guardrails import ALL_POLICIES, PACK_DESCRIPTION, PACK_NAME
+from saas_guardrails import ALL_POLICIES, PACK_DESCRIPTION, PACK_NAME, struct_fast
+
+struct_fast.install(pulumi_policy.policy)  # properties to dicts without protobuf's generic printer
 
 PolicyPack(
     name=PACK_NAME,

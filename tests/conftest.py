@@ -44,6 +44,7 @@ def _wants_early(item: pytest.Item) -> bool:
     return bool(set(getattr(item, "fixturenames", ())) & set(early.STARTS))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     early_modules = {item.path for item in items if _wants_early(item)}
     for item in items:

@@ -80,8 +80,10 @@ def test_main_only_builds_the_policy_pack() -> None:
     assert not any(isinstance(node, ast.FunctionDef | ast.ClassDef) for node in ast.walk(tree))
     rendered = [ast.unparse(call) for call in calls]
     assert rendered[0] == "sys.path.insert(0, str(Path(__file__).resolve().parent))"
-    assert len(rendered) == 2 and rendered[1].startswith("PolicyPack(")
-    pack_call = calls[1].value
+    # The faster Struct conversion (saas_guardrails/struct_fast.py), then the pack itself.
+    assert rendered[1] == "struct_fast.install(pulumi_policy.policy)"
+    assert len(rendered) == 3 and rendered[2].startswith("PolicyPack(")
+    pack_call = calls[2].value
     assert isinstance(pack_call, ast.Call)
     keywords = {k.arg: ast.unparse(k.value) for k in pack_call.keywords}
     assert keywords["name"] == "PACK_NAME"
