@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from preflight import cost, deploytime, report  # noqa: E402
-from preflight.engine import evaluate  # noqa: E402
+from preflight.engine import Evaluation, evaluate  # noqa: E402
 
 BUDGETS = {"staging": 90.0, "production": 300.0}  # USD per month
 MAX_DEPLOY_RATIO = 1.1
@@ -83,40 +83,55 @@ def speed_row(runs: int) -> Row:
     )
 
 
-def measure(runs: int) -> list[Row]:
+PARTS = ("cost", "deploy", "speed")
+
+
+def measure(runs: int, parts: Sequence[str] = PARTS) -> list[Row]:
     rows: list[Row] = []
-    for stack, budget in BUDGETS.items():
+    for stack, budget in BUDGETS.items() if {"cost", "deploy"} & set(parts) else ():
         evaluation = evaluate(stack, preview=True)
         if evaluation.error:
             raise SystemExit(f"benchmark: {stack} failed: {evaluation.error}")
-        estimate = cost.estimate(
-            evaluation.resources, plan=report.cloudflare_plan(stack), region=report.aws_region(stack)
-        )
-        # Every line item, its total, the usage assumptions and the prices behind them.
-        print(f"== cost {stack} ({report.aws_region(stack)})", *cost.cost_lines(estimate), sep="\n")
-        unknown = len(estimate.unknown)
-        measured = f"${estimate.total:,.2f}/month" + (f" + {unknown} UNKNOWN" if unknown else "")
-        rows.append(
-            Row(f"cost {stack}", measured, f"<= ${budget:,.0f}", estimate.total <= budget and not unknown)
-        )
-        times = deploytime.estimate(evaluation.resources)
-        rows.append(
-            Row(
-                f"deploy {stack}",
-                f"{times.total_seconds / 60:.1f} min (likely {times.low_seconds / 60:.1f}-"
-                f"{times.high_seconds / 60:.1f}) / {times.unavoidable_seconds / 60:.1f} min "
-                f"= {times.ratio:.2f}",
-                f"<= {MAX_DEPLOY_RATIO}",
-                times.ratio <= MAX_DEPLOY_RATIO,
-            )
-        )
-    rows.append(speed_row(runs))
+        if "cost" in parts:
+            rows.append(_cost_row(stack, budget, evaluation))
+        if "deploy" in parts:
+            rows.append(_deploy_row(stack, evaluation))
+    if "speed" in parts:
+        rows.append(speed_row(runs))
     return rows
+
+
+def _cost_row(stack: str, budget: float, evaluation: Evaluation) -> Row:
+    estimate = cost.estimate(
+        evaluation.resources, plan=report.cloudflare_plan(stack), region=report.aws_region(stack)
+    )
+    # Every line item, its total, the usage assumptions and the prices behind them.
+    print(f"== cost {stack} ({report.aws_region(stack)})", *cost.cost_lines(estimate), sep="\n")
+    unknown = len(estimate.unknown)
+    measured = f"${estimate.total:,.2f}/month" + (f" + {unknown} UNKNOWN" if unknown else "")
+    return Row(f"cost {stack}", measured, f"<= ${budget:,.0f}", estimate.total <= budget and not unknown)
+
+
+def _deploy_row(stack: str, evaluation: Evaluation) -> Row:
+    times = deploytime.estimate(evaluation.resources)
+    return Row(
+        f"deploy {stack}",
+        f"{times.total_seconds / 60:.1f} min (likely {times.low_seconds / 60:.1f}-"
+        f"{times.high_seconds / 60:.1f}) / {times.unavoidable_seconds / 60:.1f} min "
+        f"= {times.ratio:.2f}",
+        f"<= {MAX_DEPLOY_RATIO}",
+        times.ratio <= MAX_DEPLOY_RATIO,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark", description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="subprocess runs per timing (median)")
+    parser.add_argument(
+        "--targets",
+        default=",".join(PARTS),
+        help=f"comma-separated subset of {','.join(PARTS)} (default: all; .ci/run times speed alone)",
+    )
     parser.add_argument(
         "--waive",
         action="append",
@@ -135,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         from scripts import backup_benchmark
 
         return backup_benchmark.run(args.backup_size_gb)
-    rows = measure(args.runs)
+    parts = [p.strip() for p in args.targets.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        parser.error(f"--targets {args.targets!r}: choose from {', '.join(PARTS)}")
+    rows = measure(args.runs, parts)
     widths = [max(len(getattr(r, f)) for r in rows) for f in ("target", "measured", "limit")]
     header = ("target", "measured", "limit")
     widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
