@@ -426,12 +426,12 @@ s3_url() {
   printf 's3://%s/%s' "$BACKUP_BUCKET" "$1"
 }
 
-# Remove an object version entirely (no delete marker, no hidden partial version). Returns 0 when it
-# removed one, 1 when that failed, 2 when there was no object.
+# Remove an object version entirely (no delete marker, no hidden partial version): the version given,
+# or the current one looked up. Returns 0 when it removed one, 1 when that failed, 2 when there was none.
 discard_object() {
-  local key=$1 vid
-  if ! vid=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" --query VersionId \
-    --output text 2>/dev/null); then
+  local key=$1 vid=${2:-}
+  if [ -z "$vid" ] && ! vid=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$key" \
+    --query VersionId --output text 2>/dev/null); then
     return 2
   fi
   vid="${vid//[[:space:]]/}"
@@ -451,6 +451,7 @@ fi
 # backup: snapshot + row counts, pg_dump | sha256 | upload to a temporary key, then the final key
 # ---------------------------------------------------------------------------------------------------
 backup_tmp_key=""
+backup_tmp_version="" # the temporary upload's version, once read back ("None" when unversioned)
 backup_children=()
 backup_cleanup() {
   local pid
@@ -460,11 +461,12 @@ backup_cleanup() {
   backup_children=()
   if [ -n "$backup_tmp_key" ]; then
     local removed=0
-    discard_object "$backup_tmp_key" || removed=$?
+    discard_object "$backup_tmp_key" "$backup_tmp_version" || removed=$?
     if [ "$removed" -eq 1 ]; then
       log "could not remove the temporary upload $(s3_url "$backup_tmp_key") (not a dump: its key is temporary)"
     fi
     backup_tmp_key=""
+    backup_tmp_version=""
   fi
   cleanup_work
 }
@@ -526,11 +528,12 @@ do_backup() {
   if ! [[ "$sha" =~ ^[0-9a-f]{64}$ ]]; then
     die "$EX_FAILURE" "could not compute the SHA-256 of the dump; no dump was stored"
   fi
-  if ! size=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$tmp_key" --query ContentLength \
-    --output text 2>"$work/head.err"); then
+  local uploaded
+  if ! uploaded=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$tmp_key" \
+    --query '[ContentLength, VersionId]' --output text 2>"$work/head.err"); then
     die "$EX_FAILURE" "the uploaded dump $(s3_url "$tmp_key") cannot be read back$(first_line "$work/head.err"); no dump was stored"
   fi
-  size="${size//[[:space:]]/}"
+  read -r size backup_tmp_version <<<"$uploaded" || true
   if ! [[ "$size" =~ ^[0-9]+$ ]] || [ "$size" -eq 0 ]; then
     die "$EX_FAILURE" "the uploaded dump $(s3_url "$tmp_key") is empty; no dump was stored"
   fi

@@ -61,7 +61,8 @@ exit {exit_code}
 """
 
 # Records one tab-separated line per call; `s3 cp -` stores stdin as the object, `s3 cp s3://… DEST`
-# copies the object to DEST, head-object prints the object's size (like --query ContentLength).
+# copies the object to DEST, head-object prints the object's size (like --query ContentLength; with
+# VersionId too, the size and None, as for an unversioned bucket).
 FAKE_AWS = """#!/bin/sh
 state="{state}"
 {{ for a in "$@"; do printf '%s\\t' "$a"; done; printf '\\n'; }} >> "$state/aws.calls"
@@ -78,7 +79,11 @@ case "${{1:-}} ${{2:-}}" in
     if [ ! -f "$state/object.bin" ]; then
       echo "An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 254
     fi
-    wc -c < "$state/object.bin"; exit 0 ;;
+    case "$*" in
+      *"[ContentLength, VersionId]"*) printf '%s\tNone\n' "$(wc -c < "$state/object.bin")" ;;
+      *) wc -c < "$state/object.bin" ;;
+    esac
+    exit 0 ;;
 esac
 echo "fake aws: unexpected call: $*" >&2
 exit 99
