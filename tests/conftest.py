@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
+import pickle
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -19,15 +21,47 @@ from preflight.analyzer import DEFAULT_PACK_DIR, PackProcess, start_pack  # noqa
 from preflight.engine import Evaluation, evaluate, reset_runtime  # noqa: E402
 from tests import early  # noqa: E402
 
+# Under pytest-xdist the workers share each evaluation as well: the first worker to need a stack and mode
+# evaluates it and leaves it pickled in the run's shared temporary directory (set by `_shared_directory`);
+# another waits for that and loads it instead of evaluating the same stack again.
+_SHARED: list[Path] = []
+
 
 @cache
 def stack_evaluation(stack: str, preview: bool) -> Evaluation:
-    evaluation = evaluate(stack, preview=preview)
-    assert evaluation.error is None, f"{stack} failed: {evaluation.error}"
+    evaluation = _shared_evaluation(stack, preview) if _SHARED else _evaluate(stack, preview)
     # The evaluation (and the SDK modules it imported) live until the session ends: later collections
     # need not walk them again and again.
     gc.freeze()
     return evaluation
+
+
+def _evaluate(stack: str, preview: bool) -> Evaluation:
+    evaluation = evaluate(stack, preview=preview)
+    assert evaluation.error is None, f"{stack} failed: {evaluation.error}"
+    return evaluation
+
+
+def _shared_evaluation(stack: str, preview: bool) -> Evaluation:
+    path = _SHARED[0] / f"{stack}-{'preview' if preview else 'up'}.pickle"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        evaluation = _evaluate(stack, preview)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(evaluation))
+        partial.replace(path)
+        return evaluation
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A worker's base temporary directory sits in the run's own (``.../pytest-N/popen-gw0``)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "stack-evaluations"
+        shared.mkdir(exist_ok=True)
+        _SHARED.append(shared)
 
 
 # pytest-xdist (`--dist loadgroup`, pyproject addopts) sends a group's tests to one worker, in order. Each
