@@ -25,7 +25,7 @@ def _struct(value: dict) -> struct_pb2.Struct:
     return struct
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.text(max_size=6), JSON, max_size=6))
 def test_every_struct_converts_as_the_printer_converts_it(value: dict) -> None:
     struct = _struct(value)
