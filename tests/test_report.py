@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pulumi_aws as aws
-import pulumi_cloudflare as cloudflare
 import pytest
 
 import preflight.__main__ as cli
+from components.aws.edge import cloudflare_sdk as cloudflare
 from preflight import cost, diagram, report
 from preflight.__main__ import main
 from preflight.engine import Evaluation, run_program
