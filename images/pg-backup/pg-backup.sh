@@ -528,6 +528,9 @@ do_backup() {
   if ! [[ "$sha" =~ ^[0-9a-f]{64}$ ]]; then
     die "$EX_FAILURE" "could not compute the SHA-256 of the dump; no dump was stored"
   fi
+  # Size and version in one call: `--output text` prints the queried values tab-separated (AWS CLI User
+  # Guide, "Setting the output format": https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-output-format.html),
+  # "None" for the version of an unversioned bucket.
   local uploaded
   if ! uploaded=$(aws_cli s3api head-object --bucket "$BACKUP_BUCKET" --key "$tmp_key" \
     --query '[ContentLength, VersionId]' --output text 2>"$work/head.err"); then

@@ -4,8 +4,10 @@ pulumi_policy turns a resource's properties into a dict once per *policy* and re
 once per resource for the stack (``AnalyzeStack``), each time with protobuf's generic JSON printer, which
 looks up a field descriptor for every value: 40 % of the pack's time on a 280-resource stack. Here:
 
-* a ``google.protobuf.Struct`` has one JSON form (struct.proto: Struct is a JSON object, ListValue an
-  array, NullValue null, a number a double; NaN and Infinity are refused), so it is converted directly;
+* a ``google.protobuf.Struct`` has one JSON form (struct.proto, "The JSON representation for `Struct` is
+  JSON object", ListValue an array, NullValue null, a number a double:
+  https://github.com/protocolbuffers/protobuf/blob/main/src/google/protobuf/struct.proto; json_format
+  refuses NaN and Infinity), so it is converted directly;
 * the same request's properties, asked again by the next policy, get the dict already made: pulumi_policy
   only reads it (``deserialize_properties`` builds new containers), and the message is kept referenced
   while it is the cached one, so no other message can take its identity.
