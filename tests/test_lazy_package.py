@@ -4,13 +4,14 @@ gets the whole package, and the program asks pulumi_cloudflare for its names thr
 from __future__ import annotations
 
 import ast
+import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from components.lazy_package import defer_package_init
+from components.lazy_package import _split_init, defer_package_init
 from tests.conftest import REPO
 
 # A generated SDK in miniature: the package __init__ star-imports every resource module and registers
@@ -98,3 +99,14 @@ def test_only_the_facade_imports_pulumi_cloudflare() -> None:
         if isinstance(node, ast.ImportFrom) and node.module == "pulumi_cloudflare"
     ]
     assert from_package == []
+
+
+def test_the_pinned_cloudflare_sdk_ends_with_the_registration_the_deferral_runs() -> None:
+    """The generated __init__'s shape this relies on: star imports, then one `_utilities.register(...)`
+    of every resource module and the provider package, as its last statement."""
+    spec = importlib.util.find_spec("pulumi_cloudflare")
+    assert spec is not None and spec.origin is not None
+    body, registration = _split_init(spec.origin)
+    assert registration is not None and "_utilities.register(" not in body
+    assert '"cloudflare:index/dnsRecord:DnsRecord"' in registration
+    assert '"pulumi:providers:cloudflare"' in registration
