@@ -64,12 +64,13 @@ def _shared_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
         _SHARED.append(shared)
 
 
-# pytest-xdist (`--dist loadgroup`, pyproject addopts) sends a group's tests to one worker, in order. Each
-# real-peer module is a group: its module fixtures (a database, a dump and a drill) are made once, and the
-# two modules can run on both workers, each worker with its own PostgreSQL server and S3 API. A module
-# whose tests wait for early work (tests/early.py) is a group too, so that its first test can start that
-# work and its other tests run meanwhile. Everything else is balanced test by test.
-PEER_MODULES = ("test_pg_backup_real.py", "test_pg_backup_drill_age.py")
+# pytest-xdist (`--dist loadgroup`, pyproject addopts) sends a group's tests to one worker, in order. The
+# real-peer tests that read the shared backup (tests/images/conftest.py) are a group, so that one backup and
+# one drill serve them all; the other real-peer tests run on either worker, each worker with its own
+# PostgreSQL server and S3 API. A module whose tests wait for early work (tests/early.py) is a group too, so
+# that its first test can start that work and its other tests run meanwhile. Everything else is balanced
+# test by test.
+SHARED_BACKUP = frozenset({"dumped", "drilled"})
 _GROUP = pytest.StashKey[str | None]()
 _EARLY_DONE: set[str] = set()
 
@@ -82,7 +83,10 @@ def _wants_early(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     early_modules = {item.path for item in items if _wants_early(item)}
     for item in items:
-        group = item.path.name if item.path.name in PEER_MODULES or item.path in early_modules else None
+        if SHARED_BACKUP & set(getattr(item, "fixturenames", ())):
+            group = "shared-backup"
+        else:
+            group = item.path.name if item.path in early_modules else None
         item.stash[_GROUP] = group
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))

@@ -7,6 +7,7 @@ skip them, with the reason, elsewhere.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,39 @@ SCRIPT = REPO / "images" / "pg-backup" / "pg-backup.sh"
 PG_MAJOR = 15  # the stacks' postgres.majorVersion
 PASSWORD = "s3cr3t-Pa55"  # a throwaway cluster's superuser
 REGION = "us-west-2"
+SOURCE = "app_src"  # the database the tasks back up
+# The backup task's drill limit (components/aws/backups/task.py sets one on every backup): a weekly
+# drill plus a day.
+DRILL_LIMIT = 8 * 86400
+
+# Every kind of object pg_dump must carry: an enum, identity and sequence defaults, a partial index, a
+# view, constraints, jsonb, and a role with a grant (restores leave grants out: README).
+SCHEMA = """
+CREATE TYPE priority AS ENUM ('low', 'normal', 'high');
+CREATE TABLE reminders (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  title text NOT NULL,
+  level priority NOT NULL DEFAULT 'normal',
+  due timestamptz NOT NULL,
+  payload jsonb,
+  rank integer CHECK (rank <= 5)
+);
+CREATE INDEX reminders_due ON reminders (due) WHERE level = 'high';
+CREATE SEQUENCE ticket_seq START 1000 INCREMENT 7;
+CREATE TABLE tickets (
+  n bigint DEFAULT nextval('ticket_seq') PRIMARY KEY,
+  reminder bigint REFERENCES reminders
+);
+CREATE VIEW overdue AS SELECT id, title FROM reminders WHERE due < '2026-01-01';
+INSERT INTO reminders (title, level, due, payload, rank)
+  SELECT 'r' || g, (ARRAY['low','normal','high'])[1 + g % 3]::priority,
+         '2025-01-01'::timestamptz + g * interval '1 minute',
+         jsonb_build_object('g', g, 'tags', jsonb_build_array(g % 7)), g % 6
+  FROM generate_series(1, 5000) g;
+INSERT INTO tickets (reminder) SELECT g FROM generate_series(1, 500) g;
+CREATE ROLE reporting NOLOGIN;
+GRANT SELECT ON reminders TO reporting;
+"""
 
 
 def need(what: str) -> None:
@@ -236,6 +270,11 @@ class Run:
     stderr: str
 
     @property
+    def events(self) -> list[dict]:
+        """The JSON lines the script prints on stdout, in order."""
+        return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
+
+    @property
     def messages(self) -> list[str]:
         """The script's own lines, progress lines ("backing up ...", "downloading ...") left out."""
         progress = ("backing up ", "downloading ", "restoring into ", "created the target ", "drill: ")
@@ -254,3 +293,35 @@ def run_script(
         check=False, preexec_fn=preexec,
     )  # fmt: skip
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def task_env(pg: Postgres, s3: S3, bucket: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """The backup task's environment (components/aws/backups/task.py) plus the test's endpoint."""
+    return {
+        **pg.env,
+        **s3.env,
+        "PATH": f"{pg.env['PATH'].split(':')[0]}:{s3.env['PATH']}",
+        "BACKUP_BUCKET": bucket,
+        "BACKUP_PREFIX": "postgres/",
+        "PGDATABASE": SOURCE,
+        "WORKDIR": str(workdir),
+        **extra,
+    }
+
+
+@dataclass
+class Dump:
+    """A successful backup: its environment, its run, its ``pg_backup_complete`` event, and every key of
+    its bucket (versions and delete markers too) right after it."""
+
+    env: dict[str, str]
+    run: Run
+    done: dict
+    keys: list[str]
+
+
+def backed_up(env: dict[str, str], s3: S3) -> Dump:
+    run = run_script(env)
+    assert run.code == 0, run.stderr
+    (done,) = [e for e in run.events if e["event"] == "pg_backup_complete"]
+    return Dump(env, run, done, s3.keys(env["BACKUP_BUCKET"]))

@@ -17,59 +17,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.images.peers import S3, Postgres, Run, run_script
+from preflight.engine import Evaluation
+from tests.images.peers import DRILL_LIMIT as LIMIT
+from tests.images.peers import S3, SOURCE, Dump, Postgres, Run, run_script, task_env
 
-DB = "drill_age_src"
-LIMIT = 8 * 86400  # a weekly drill plus a day
+DB = SOURCE
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 _names = count()
 
 
-@pytest.fixture(scope="module")
-def small(pg: Postgres) -> Postgres:
-    pg.psql(f"DROP DATABASE IF EXISTS {DB}")
-    pg.psql(f"CREATE DATABASE {DB}")
-    pg.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10);", db=DB)
-    return pg
-
-
 @pytest.fixture
-def env(small: Postgres, s3: S3, tmp_path: Path) -> dict[str, str]:
+def env(source: Postgres, s3: S3, tmp_path: Path) -> dict[str, str]:
+    """A bucket of its own, with the backup task's drill limit."""
     bucket = s3.bucket(f"drill-age-{os.getpid()}-{next(_names)}")
-    return {
-        **small.env,
-        **s3.env,
-        "PATH": f"{small.env['PATH'].split(':')[0]}:{s3.env['PATH']}",
-        "BACKUP_BUCKET": bucket,
-        "BACKUP_PREFIX": "postgres/",
-        "PGDATABASE": DB,
-        "WORKDIR": str(tmp_path),
-        "DRILL_MAX_AGE_SECONDS": str(LIMIT),
-    }
-
-
-@pytest.fixture(scope="module")
-def drilled(small: Postgres, s3: S3, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Run]:
-    """One bucket with a dump (its backup ran the check: no record yet) and then a successful drill, shared
-    by the tests that only read them: (environment, the backup's run)."""
-    tmp = tmp_path_factory.mktemp("drilled")
-    bucket = s3.bucket(f"drill-age-{os.getpid()}-drilled")
-    env = {**small.env, **s3.env, "PATH": f"{small.env['PATH'].split(':')[0]}:{s3.env['PATH']}",
-           "BACKUP_BUCKET": bucket, "BACKUP_PREFIX": "postgres/", "PGDATABASE": DB, "WORKDIR": str(tmp),
-           "DRILL_MAX_AGE_SECONDS": str(LIMIT)}  # fmt: skip
-    backup = run_script({**env, "MODE": "backup"})
-    assert backup.code == 0, backup.stderr
-    drill = run_script({**env, "MODE": "drill"})
-    assert drill.code == 0, drill.stderr
-    return env, backup
-
-
-def events(run: Run) -> list[dict]:
-    return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    return task_env(source, s3, bucket, tmp_path, DRILL_MAX_AGE_SECONDS=str(LIMIT))
 
 
 def only(run: Run) -> dict:
     assert run.code == 0, run.stderr
-    (event,) = events(run)
+    (event,) = run.events
     return event
 
 
@@ -85,16 +51,24 @@ def stamp(epoch: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
 
 
-def test_a_backup_with_the_limit_set_runs_the_check_after_its_dump(drilled) -> None:
-    _, backup = drilled
-    assert [e["event"] for e in events(backup)] == ["pg_backup_complete", "pg_drill_age"]
-    assert events(backup)[1]["reference"] == "oldest_dump"
+def test_a_backup_with_the_limit_set_runs_the_check_after_its_dump(dumped: Dump) -> None:
+    """No drill yet: the age counts from the oldest dump, which is the one just made."""
+    done, age = dumped.run.events
+    assert (done["event"], age["event"], age["reference"]) == (
+        "pg_backup_complete",
+        "pg_drill_age",
+        "oldest_dump",
+    )
+    assert 0 <= age["age_seconds"] < 120 and age["limit_seconds"] == LIMIT
 
 
-def test_a_successful_drill_records_itself_and_the_next_check_is_quiet(s3: S3, drilled, tmp_path) -> None:
-    env, _ = drilled
+def test_a_successful_drill_records_itself_and_the_next_check_is_quiet(
+    s3: S3, dumped: Dump, drilled: Run, tmp_path: Path
+) -> None:
+    assert drilled.code == 0, drilled.stderr
+    env = dumped.env
     record = json.loads(s3.read(env["BACKUP_BUCKET"], record_key()))
-    assert record["event"] == "pg_drill_complete" and record["tables"] == 1 and record["rows"] == 10
+    assert record["event"] == "pg_drill_complete" and (record["tables"], record["rows"]) == (2, 5500)
     assert abs(record["completed_epoch"] - time.time()) < 120
     age = only(run_script({**env, "WORKDIR": str(tmp_path)}, "drill-age"))
     assert (age["event"], age["reference"], age["since"]) == (
@@ -146,15 +120,14 @@ def test_an_unreadable_record_is_stale(s3: S3, env) -> None:
     assert "is not readable" in stale["reason"]
 
 
-def test_the_staleness_metric_filter_matches_the_printed_stale_line_only(s3: S3, env, drilled) -> None:
-    from tests.test_backups import isolated
-
-    ev, _ = isolated("staging", True)
-    metric = ev.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "backups-drill-stale-filter").inputs
+def test_the_staleness_metric_filter_matches_the_printed_stale_line_only(
+    s3: S3, env, dumped: Dump, staging: Evaluation
+) -> None:
+    metric = staging.one(METRIC_FILTER, "backups-drill-stale-filter").inputs
     s3.write(env["BACKUP_BUCKET"], record_key(), json.dumps({"completed_epoch": 1}).encode())
     stale = run_script(env, "drill-age")
     assert only(stale)["event"] == "pg_drill_stale"
-    lines = [*stale.stdout.splitlines(), *drilled[1].stdout.splitlines()]  # stale; the backup's two lines
+    lines = [*stale.stdout.splitlines(), *dumped.run.stdout.splitlines()]  # stale; the backup's two lines
     assert [cloudwatch_json_match(metric["pattern"], line) for line in lines] == [True, False, False]
 
 

@@ -18,37 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.images.peers import REGION, S3, SCRIPT, Postgres, Run, run_script, s3_server
+from preflight.engine import Evaluation
+from tests.images.peers import S3, SCRIPT, SOURCE, Dump, Postgres, Run, run_script, s3_server, task_env
 
-SOURCE = "app_src"
 _names = itertools.count()
-
-SCHEMA = """
-CREATE TYPE priority AS ENUM ('low', 'normal', 'high');
-CREATE TABLE reminders (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  title text NOT NULL,
-  level priority NOT NULL DEFAULT 'normal',
-  due timestamptz NOT NULL,
-  payload jsonb,
-  rank integer CHECK (rank <= 5)
-);
-CREATE INDEX reminders_due ON reminders (due) WHERE level = 'high';
-CREATE SEQUENCE ticket_seq START 1000 INCREMENT 7;
-CREATE TABLE tickets (
-  n bigint DEFAULT nextval('ticket_seq') PRIMARY KEY,
-  reminder bigint REFERENCES reminders
-);
-CREATE VIEW overdue AS SELECT id, title FROM reminders WHERE due < '2026-01-01';
-INSERT INTO reminders (title, level, due, payload, rank)
-  SELECT 'r' || g, (ARRAY['low','normal','high'])[1 + g % 3]::priority,
-         '2025-01-01'::timestamptz + g * interval '1 minute',
-         jsonb_build_object('g', g, 'tags', jsonb_build_array(g % 7)), g % 6
-  FROM generate_series(1, 5000) g;
-INSERT INTO tickets (reminder) SELECT g FROM generate_series(1, 500) g;
-CREATE ROLE reporting NOLOGIN;
-GRANT SELECT ON reminders TO reporting;
-"""
 
 FINGERPRINT = """
 SELECT json_build_object(
@@ -64,42 +37,8 @@ SELECT json_build_object(
 """
 
 
-@pytest.fixture(scope="module")
-def source(pg: Postgres) -> Postgres:
-    pg.psql(f"DROP DATABASE IF EXISTS {SOURCE}")
-    pg.psql("DROP ROLE IF EXISTS reporting")
-    pg.psql(f"CREATE DATABASE {SOURCE}")
-    pg.psql(SCHEMA, db=SOURCE)
-    return pg
-
-
-@pytest.fixture(scope="module")
-def kms_alias(s3: S3) -> str:
-    import boto3
-
-    kms = boto3.client("kms", endpoint_url=s3.endpoint, region_name=REGION, aws_access_key_id="testing",
-                       aws_secret_access_key="testing")  # fmt: skip
-    key = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName="alias/app-test/backups", TargetKeyId=key)
-    return f"arn:aws:kms:{REGION}:123456789012:alias/app-test/backups"
-
-
 def fingerprint(pg: Postgres, db: str) -> dict:
     return json.loads(pg.psql(FINGERPRINT, db=db))
-
-
-def task_env(pg: Postgres, s3: S3, bucket: str, workdir: Path, **extra: str) -> dict[str, str]:
-    """The backup task's environment (components/aws/backups/task.py) plus the test's endpoint."""
-    return {
-        **pg.env,
-        **s3.env,
-        "PATH": f"{pg.env['PATH'].split(':')[0]}:{s3.env['PATH']}",
-        "BACKUP_BUCKET": bucket,
-        "BACKUP_PREFIX": "postgres/",
-        "PGDATABASE": SOURCE,
-        "WORKDIR": str(workdir),
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -110,26 +49,6 @@ def bucket(s3: S3) -> str:
 @pytest.fixture
 def env(source: Postgres, s3: S3, bucket: str, kms_alias: str, tmp_path: Path) -> dict[str, str]:
     return task_env(source, s3, bucket, tmp_path, MODE="backup", BACKUP_KMS_KEY_ID=kms_alias)
-
-
-@pytest.fixture(scope="module")
-def dumped(source: Postgres, s3: S3, kms_alias: str, tmp_path_factory: pytest.TempPathFactory):
-    """One backup of the source, shared by the tests that only read it: (environment, success line)."""
-    shared = s3.bucket(f"backups-{os.getpid()}-shared")
-    env = task_env(source, s3, shared, tmp_path_factory.mktemp("dumped"), MODE="backup",
-                   BACKUP_KMS_KEY_ID=kms_alias)  # fmt: skip
-    return env, backed_up(env)
-
-
-def events(run: Run) -> list[dict]:
-    return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-
-
-def backed_up(env: dict[str, str]) -> dict:
-    run = run_script(env)
-    assert run.code == 0, run.stderr
-    (done,) = [e for e in events(run) if e["event"] == "pg_backup_complete"]
-    return done
 
 
 def dumps(s3: S3, bucket: str) -> list[str]:
@@ -151,8 +70,8 @@ def new_db() -> str:
 # Round trip and verified dumps
 
 
-def test_backup_then_restore_into_a_new_database_is_equal(source: Postgres, s3: S3, dumped) -> None:
-    env, done = dumped
+def test_backup_then_restore_into_a_new_database_is_equal(source: Postgres, s3: S3, dumped: Dump) -> None:
+    env, done = dumped.env, dumped.done
     bucket, key = env["BACKUP_BUCKET"], done["key"]
     before = fingerprint(source, SOURCE)
     assert key.startswith(f"postgres/{SOURCE}/") and key.endswith(".dump")
@@ -163,19 +82,19 @@ def test_backup_then_restore_into_a_new_database_is_equal(source: Postgres, s3: 
     manifest = json.loads(s3.read(bucket, f"{key}.manifest.json"))
     assert manifest["tables"] == {"public.reminders": 5000, "public.tickets": 500}
     assert manifest["sha256"] == done["sha256"] and manifest["size_bytes"] == head["ContentLength"]
-    # Nothing but the dump and its manifest: the temporary upload left no version behind.
-    assert s3.keys(bucket) == [key, f"{key}.manifest.json"]
+    # Nothing but the dump and its manifest right after the backup: the temporary upload left no version.
+    assert dumped.keys == [key, f"{key}.manifest.json"]
 
     target = new_db()
     run = restore(env, key, target)
     assert run.code == 0, run.stderr
-    assert [e["event"] for e in events(run)] == ["pg_restore_complete"]
+    assert [e["event"] for e in run.events] == ["pg_restore_complete"]
     assert fingerprint(source, target) == before == fingerprint(source, SOURCE)
 
 
-def test_restore_leaves_out_grants_as_the_readme_says(source: Postgres, dumped) -> None:
+def test_restore_leaves_out_grants_as_the_readme_says(source: Postgres, dumped: Dump) -> None:
     """``--no-privileges``: GRANTs are not restored (README: re-apply them after a restore)."""
-    env, done = dumped
+    env, done = dumped.env, dumped.done
     assert source.psql("SELECT has_table_privilege('reporting', 'reminders', 'SELECT')", db=SOURCE) == "t"
     target = new_db()
     assert restore(env, done["key"], target).code == 0
@@ -184,8 +103,10 @@ def test_restore_leaves_out_grants_as_the_readme_says(source: Postgres, dumped) 
     assert "GRANT" in readme and "--no-privileges" in readme
 
 
-def test_a_flipped_byte_in_storage_is_refused_before_pg_restore(source: Postgres, s3: S3, dumped) -> None:
-    env, done = dumped
+def test_a_flipped_byte_in_storage_is_refused_before_pg_restore(
+    source: Postgres, s3: S3, dumped: Dump
+) -> None:
+    env, done = dumped.env, dumped.done
     bucket = env["BACKUP_BUCKET"]
     data = bytearray(s3.read(bucket, done["key"]))
     data[len(data) // 2] ^= 0x01
@@ -199,8 +120,8 @@ def test_a_flipped_byte_in_storage_is_refused_before_pg_restore(source: Postgres
     assert source.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{target}'") == "0"
 
 
-def test_restore_into_the_source_needs_the_flag(source: Postgres, dumped) -> None:
-    env, done = dumped
+def test_restore_into_the_source_needs_the_flag(source: Postgres, dumped: Dump) -> None:
+    env, done = dumped.env, dumped.done
     before, key = fingerprint(source, SOURCE), done["key"]
     refused = restore(env, key, SOURCE)
     assert refused.code == 2 and "refusing to restore into the source database" in refused.stderr
@@ -253,8 +174,8 @@ def test_backup_faults(source: Postgres, s3: S3, env, bucket, change, fragment) 
     ],
     ids=["wrong-password-before-download", "missing-key"],
 )
-def test_restore_faults(source: Postgres, dumped, change, fragment) -> None:
-    env, done = dumped
+def test_restore_faults(source: Postgres, dumped: Dump, change, fragment) -> None:
+    env, done = dumped.env, dumped.done
     key = done["key"]
     before, target = fingerprint(source, SOURCE), new_db()
     run = restore({**env, **change}, change.get("RESTORE_KEY", key), target, **change)
@@ -269,8 +190,8 @@ def test_a_wrong_password_fails_before_the_key_is_even_looked_up(env) -> None:
 
 
 @pytest.mark.parametrize("kind", ["truncated", "garbage"])
-def test_truncated_or_garbage_objects_are_refused(source: Postgres, s3: S3, dumped, kind) -> None:
-    env, done = dumped
+def test_truncated_or_garbage_objects_are_refused(source: Postgres, s3: S3, dumped: Dump, kind) -> None:
+    env, done = dumped.env, dumped.done
     bucket = env["BACKUP_BUCKET"]
     key = (
         f"postgres/{SOURCE}/2000/01/01/{kind}.dump"  # older than every real dump (the drill takes the newest)
@@ -290,8 +211,8 @@ def test_truncated_or_garbage_objects_are_refused(source: Postgres, s3: S3, dump
     assert source.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{target}'") == "0"
 
 
-def test_a_full_disk_during_the_download_fails_the_restore(source: Postgres, dumped) -> None:
-    env, done = dumped
+def test_a_full_disk_during_the_download_fails_the_restore(source: Postgres, dumped: Dump) -> None:
+    env, done = dumped.env, dumped.done
     key = done["key"]
 
     def small_disk() -> None:  # writes beyond 64 KiB fail, as on a full volume
@@ -384,7 +305,7 @@ def test_schedule_mode_backs_up_at_the_next_run_time(source: Postgres, s3: S3, e
     schedule = {"BACKUP_SCHEDULE": "rate(1 hours)", "SCHEDULE_NOW": str(now), "SCHEDULE_ONCE": "1"}
     run = run_script({**env, **schedule}, "schedule", timeout=60)
     assert run.code == 0, run.stderr
-    planned, done = events(run)
+    planned, done = run.events
     assert planned["event"] == "pg_backup_schedule" and planned["sleep_seconds"] == 2
     assert done["event"] == "pg_backup_complete" and done["duration_seconds"] < 30
     assert dumps(s3, bucket) == [done["key"]]
@@ -425,22 +346,18 @@ def processes_with(environ_entry: str) -> list[str]:
 
 
 def test_drill_restores_the_newest_dump_checks_counts_and_drops_the_scratch_database(
-    source: Postgres, s3: S3, dumped
+    source: Postgres, dumped: Dump, drilled: Run
 ) -> None:
-    env, dump = dumped
-    older = dump["key"].replace(f"/{dump['key'].split('/')[2]}/", "/2001/")
-    s3.write(env["BACKUP_BUCKET"], older, b"an older dump, never chosen")
-    run = run_script({**env, "MODE": "drill"})
-    assert run.code == 0, run.stderr
-    (done,) = [e for e in events(run) if e["event"] == "pg_drill_complete"]
-    assert (done["key"], done["tables"], done["rows"]) == (dump["key"], 2, 5500)
+    assert drilled.code == 0, drilled.stderr
+    (done,) = [e for e in drilled.events if e["event"] == "pg_drill_complete"]
+    assert (done["key"], done["tables"], done["rows"]) == (dumped.done["key"], 2, 5500)
     assert source.psql("SELECT count(*) FROM pg_database WHERE datname LIKE '%_drill_%'") == "0"
 
 
 def test_drill_fails_when_the_restored_counts_differ_from_the_manifest(
-    source: Postgres, s3: S3, dumped, env
+    source: Postgres, s3: S3, dumped: Dump, env
 ) -> None:
-    shared, done = dumped
+    shared, done = dumped.env, dumped.done
     key = done["key"]
     head = s3.client.head_object(Bucket=shared["BACKUP_BUCKET"], Key=key)
     s3.write(env["BACKUP_BUCKET"], key, s3.read(shared["BACKUP_BUCKET"], key), head["Metadata"])
@@ -449,7 +366,7 @@ def test_drill_fails_when_the_restored_counts_differ_from_the_manifest(
     s3.write(env["BACKUP_BUCKET"], f"{key}.manifest.json", json.dumps(manifest).encode())
     run = run_script({**env, "MODE": "drill"})
     assert run.code == 1
-    (failed,) = [e for e in events(run) if e["event"] == "pg_drill_failed"]
+    (failed,) = [e for e in run.events if e["event"] == "pg_drill_failed"]
     assert "public.tickets expected 501 rows, found 500" in failed["reason"]
     assert source.psql("SELECT count(*) FROM pg_database WHERE datname LIKE '%_drill_%'") == "0"
 
@@ -459,18 +376,15 @@ def test_drill_without_any_dump_fails(env) -> None:
     assert run.code == 1 and "no dump under" in run.stderr
 
 
-def test_the_restore_task_command_reaches_the_script(source: Postgres, env) -> None:
+def test_the_restore_task_command_reaches_the_script(source: Postgres, env, staging: Evaluation) -> None:
     """The restore task keeps the image's entrypoint (the script), so a container command is its mode:
     ``command: ["check"]`` checks instead of restoring."""
-    from tests.test_backups import isolated
-
-    ev, _ = isolated("staging", True)
     containers = {
         r.name: json.loads(r.inputs["containerDefinitions"])[0]
-        for r in ev.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        for r in staging.of_type("aws:ecs/taskDefinition:TaskDefinition")
     }
     restore_env = {e["name"]: e["value"] for e in containers["backups-restore-task"]["environment"]}
     assert "entryPoint" not in containers["backups-restore-task"] and restore_env["MODE"] == "restore"
     run = run_script({**env, "MODE": "restore", "RESTORE_KEY": "k.dump", "RESTORE_TARGET_DATABASE": new_db()},
                      "check")  # fmt: skip
-    assert run.code == 0 and [e["event"] for e in events(run)] == ["pg_backup_check"], run.stderr
+    assert run.code == 0 and [e["event"] for e in run.events] == ["pg_backup_check"], run.stderr
