@@ -1,4 +1,4 @@
-"""``python -m preflight [stack]``: evaluate the program for a stack offline and report.
+"""``python -m preflight [stack ...]``: evaluate the program for each stack offline and report.
 
 Exit codes (README "Exit codes"): 0 ok; 1 the program failed (a program error); 2 usage error or unknown
 stack; 3 a mandatory policy violation; 4 a config error (the stack file or a value in it); 5 a ``secure:``
@@ -22,29 +22,32 @@ import sys
 from components.config import ConfigError, load
 
 from . import report, verdicts
-from .engine import evaluate
+from .analyzer import PackProcess
+from .engine import Evaluation, evaluate
 from .stackfile import CiphertextError, StackFileError, UnknownStackError, available_stacks, load_stack_config
 
 DEFAULT_STACK = "staging"
 EXIT_OK, EXIT_PROGRAM, EXIT_USAGE, EXIT_POLICY, EXIT_CONFIG, EXIT_CIPHERTEXT = range(6)
 
 
-def check_config(stack: str) -> int:
-    """Read and validate the stack's config without running the program: every mistake, one line each."""
+def check_config(stack: str, *, named: bool = False) -> int:
+    """Read and validate the stack's config without running the program: every mistake, one line each
+    (``named``: each line says which stack, when several run)."""
+    prefix = f"preflight: {stack}: " if named else "preflight: "
     try:
         load(load_stack_config(stack))
     except UnknownStackError as exc:
-        print(f"preflight: {exc}", file=sys.stderr)
+        print(f"{prefix}{exc}", file=sys.stderr)
         return EXIT_USAGE
     except CiphertextError as exc:
-        print(f"preflight: {exc}", file=sys.stderr)
+        print(f"{prefix}{exc}", file=sys.stderr)
         return EXIT_CIPHERTEXT
     except StackFileError as exc:
-        print(f"preflight: {exc}", file=sys.stderr)
+        print(f"{prefix}{exc}", file=sys.stderr)
         return EXIT_CONFIG
     except ConfigError as exc:
         for line in exc.lines:
-            print(f"preflight: {line}", file=sys.stderr)
+            print(f"{prefix}{line}", file=sys.stderr)
         return EXIT_CONFIG
     return EXIT_OK
 
@@ -55,7 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Evaluate the Pulumi program for a stack offline (mock runtime) and report.",
     )
     parser.add_argument(
-        "stack", nargs="?", default=DEFAULT_STACK, help=f"stack name (default {DEFAULT_STACK})"
+        "stacks",
+        nargs="*",
+        metavar="stack",
+        help=f"stack name (default {DEFAULT_STACK}); several run one after another in this process, with "
+        "one policy pack process, and the exit code is the first stack's that is not 0",
     )
     parser.add_argument(
         "--mode",
@@ -72,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--export-tfplan",
         metavar="PATH",
-        help="also write the recorded resources as Terraform-plan JSON (for Checkov) to PATH",
+        help="also write the recorded resources as Terraform-plan JSON (for Checkov) to PATH; with several "
+        "stacks PATH names each stack's file with {stack}",
     )
     parser.add_argument(
         "--no-policy",
@@ -84,37 +92,62 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    status = check_config(args.stack)
-    if status:
-        return status
-    # The pack process loads its rules on the other core while this one evaluates the program.
-    launched = None if args.no_policy else verdicts.launch()
+    stacks = list(dict.fromkeys(args.stacks)) or [DEFAULT_STACK]
+    if args.export_tfplan and len(stacks) > 1 and "{stack}" not in args.export_tfplan:
+        print("preflight: --export-tfplan PATH must contain {stack} when several stacks run", file=sys.stderr)
+        return EXIT_USAGE
+    statuses = {stack: check_config(stack, named=len(stacks) > 1) for stack in stacks}
+    runnable = [stack for stack in stacks if statuses[stack] == EXIT_OK]
+    # The pack process loads its rules on the other core while this one evaluates the first program.
+    pack = _Pack(None if args.no_policy or not runnable else verdicts.launch())
     try:
-        return _run(args, launched)
+        for stack in runnable:
+            statuses[stack] = _run(args, stack, pack)
     finally:
-        if launched is not None:
-            launched.close()  # a no-op once verdicts.run has ended it
+        pack.close()
+    return next((status for status in statuses.values() if status), EXIT_OK)
 
 
-def _run(args: argparse.Namespace, launched: verdicts.LaunchedPack | None) -> int:
-    evaluation = evaluate(args.stack, preview=args.mode == "preview")
+class _Pack:
+    """The launched pack, connected to when the first evaluation is ready, then judging every stack."""
+
+    def __init__(self, launched: verdicts.LaunchedPack | None) -> None:
+        self._launched = launched
+        self._process: PackProcess | None = None
+
+    def judge(self, evaluation: Evaluation) -> verdicts.Verdicts | None:
+        if self._launched is None:
+            return None
+        if self._process is None:
+            self._process = self._launched.connect()
+        return verdicts.judge(self._process, evaluation)
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+        elif self._launched is not None:
+            self._launched.close()
+
+
+def _run(args: argparse.Namespace, stack: str, pack: _Pack) -> int:
+    evaluation = evaluate(stack, preview=args.mode == "preview")
     if evaluation.error:
-        print(f"preflight: stack {args.stack} failed: {evaluation.error}", file=sys.stderr)
+        print(f"preflight: stack {stack} failed: {evaluation.error}", file=sys.stderr)
         return EXIT_PROGRAM
 
     if args.export_tfplan:
         from .terraform import write_plan
 
-        write_plan(evaluation, args.export_tfplan)
-    result = None if launched is None else verdicts.run(evaluation, launched=launched)
+        write_plan(evaluation, args.export_tfplan.replace("{stack}", stack))
+    result = pack.judge(evaluation)
     status = EXIT_OK if result is None or result.passed else EXIT_POLICY
     if args.format == "markdown":
         policy = None if result is None else report.Section("Policy verdicts", verdicts.lines(result))
-        print(report.markdown(evaluation, args.stack, args.mode, policy=policy), end="")
+        print(report.markdown(evaluation, stack, args.mode, policy=policy), end="")
         return status
 
     out = sys.stdout
-    print(f"# preflight {args.stack} ({args.mode}); stacks: {', '.join(available_stacks())}", file=out)
+    print(f"# preflight {stack} ({args.mode}); stacks: {', '.join(available_stacks())}", file=out)
     print("\n## Resources", file=out)
     for line in report.tree_lines(evaluation):
         print(line, file=out)
@@ -127,9 +160,7 @@ def _run(args: argparse.Namespace, launched: verdicts.LaunchedPack | None) -> in
     print("\n## Edge rules (as Cloudflare enforces them)", file=out)
     for line in report.edge_rule_lines(evaluation):
         print(line, file=out)
-    sections = report.analysis_sections(
-        evaluation, report.cloudflare_plan(args.stack), report.aws_region(args.stack)
-    )
+    sections = report.analysis_sections(evaluation, report.cloudflare_plan(stack), report.aws_region(stack))
     for line in report.text_lines(sections):
         print(line, file=out)
     print("\n## Policy verdicts", file=out)
@@ -137,7 +168,7 @@ def _run(args: argparse.Namespace, launched: verdicts.LaunchedPack | None) -> in
         print(line, file=out)
     if status:
         print(
-            f"preflight: {len(result.mandatory) if result else 0} mandatory policy violation(s)",
+            f"preflight: {stack}: {len(result.mandatory) if result else 0} mandatory policy violation(s)",
             file=sys.stderr,
         )
     return status

@@ -321,3 +321,35 @@ def test_cli_markdown_without_the_pack_is_the_report_itself(
     monkeypatch.setattr(cli, "evaluate", lambda stack, *, preview: staging)
     assert main(["staging", "--no-policy", "--format", "markdown"]) == 0
     assert capsys.readouterr().out == report.markdown(staging, "staging", "preview")
+
+
+def test_cli_runs_several_stacks_in_one_process_each_as_it_would_alone(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    staging: Evaluation,
+    production: Evaluation,
+) -> None:
+    evaluations = {"staging": staging, "production": production}
+    monkeypatch.setattr(cli, "evaluate", lambda stack, *, preview: evaluations[stack])
+    flags = ["--no-policy", "--format", "markdown", "--export-tfplan", str(tmp_path / "{stack}.tfplan.json")]
+    assert main(["staging", "production", *flags]) == 0
+    assert capsys.readouterr().out == report.markdown(staging, "staging", "preview") + report.markdown(
+        production, "production", "preview"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["production.tfplan.json", "staging.tfplan.json"]
+
+
+def test_cli_with_several_stacks_runs_the_good_ones_and_exits_with_the_first_failure(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, staging: Evaluation
+) -> None:
+    monkeypatch.setattr(cli, "evaluate", lambda stack, *, preview: staging)
+    assert main(["nope", "staging", "--no-policy"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("preflight: nope: no stack file Pulumi.nope.yaml")
+    assert captured.out.startswith("# preflight staging (preview)")
+
+
+def test_cli_with_several_stacks_needs_the_stack_in_the_plan_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staging", "production", "--export-tfplan", "plan.json"]) == 2
+    assert "--export-tfplan PATH must contain {stack}" in capsys.readouterr().err
