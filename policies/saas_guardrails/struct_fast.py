@@ -8,9 +8,9 @@ looks up a field descriptor for every value: 40 % of the pack's time on a 280-re
   JSON object", ListValue an array, NullValue null, a number a double:
   https://github.com/protocolbuffers/protobuf/blob/main/src/google/protobuf/struct.proto; json_format
   refuses NaN and Infinity), so it is converted directly;
-* the same request's properties, asked again by the next policy, get the dict already made: pulumi_policy
-  only reads it (``deserialize_properties`` builds new containers), and the message is kept referenced
-  while it is the cached one, so no other message can take its identity.
+* a message asked for again (by the next policy, or in ``AnalyzeStack`` by the next stack policy for every
+  resource) gets the dict already made: pulumi_policy only reads it (``deserialize_properties`` builds new
+  containers), and a cached message is kept referenced, so no other message can take its identity.
 
 Any other message, or any printer option, goes to json_format unchanged. tests/policies/test_struct_fast.py
 compares both on generated Structs.
@@ -19,6 +19,7 @@ compares both on generated Structs.
 from __future__ import annotations
 
 import math
+import threading
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -47,18 +48,26 @@ def _value(value: struct_pb2.Value) -> Any:
     return None  # null_value, or no kind set (the printer treats both as null)
 
 
-_last: tuple[Any, dict[str, Any]] | None = None  # (message, its dict): the properties asked for last
+# The properties converted lately, by message identity. pulumi_policy asks again for each policy, and in
+# AnalyzeStack for every resource of the stack once per stack policy. Each entry keeps its message
+# referenced, so no other message can take its id while it is cached; the oldest entries go first.
+CACHE_SIZE = 4096
+_converted: dict[int, tuple[Any, dict[str, Any]]] = {}
+_lock = threading.Lock()  # gRPC may run two requests on two threads
 
 
 def message_to_dict(message: Any, **options: Any) -> Any:
-    global _last
     if options or not isinstance(message, struct_pb2.Struct):
         return json_format.MessageToDict(message, **options)
-    last = _last  # one read: gRPC may run two requests on two threads
-    if last is not None and last[0] is message:
-        return last[1]
+    key = id(message)
+    hit = _converted.get(key)
+    if hit is not None and hit[0] is message:
+        return hit[1]
     converted = struct_to_dict(message)
-    _last = (message, converted)
+    with _lock:
+        while len(_converted) >= CACHE_SIZE:
+            del _converted[next(iter(_converted))]
+        _converted[key] = (message, converted)
     return converted
 
 

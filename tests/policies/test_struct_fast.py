@@ -48,7 +48,18 @@ def test_the_same_message_again_gets_the_same_dict_another_message_its_own() -> 
     converted = struct_fast.message_to_dict(first)
     assert struct_fast.message_to_dict(first) is converted
     assert struct_fast.message_to_dict(second) == {"a": 2.0}
-    assert struct_fast.message_to_dict(first) == {"a": 1.0}
+    assert struct_fast.message_to_dict(first) is converted  # AnalyzeStack's order: every resource, again
+
+
+def test_the_cache_keeps_the_newest_messages_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(struct_fast, "CACHE_SIZE", 2)
+    monkeypatch.setattr(struct_fast, "_converted", {})
+    messages = [_struct({"n": n}) for n in range(3)]
+    dicts = [struct_fast.message_to_dict(m) for m in messages]
+    assert len(struct_fast._converted) == 2
+    assert struct_fast.message_to_dict(messages[2]) is dicts[2]
+    again = struct_fast.message_to_dict(messages[0])  # evicted: converted anew, equal
+    assert again == dicts[0] and again is not dicts[0]
 
 
 def test_other_messages_and_printer_options_go_to_the_printer() -> None:
