@@ -7,16 +7,8 @@ import types
 
 import pytest
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from policies.saas_guardrails import struct_fast
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=20,
-)
 
 
 def _struct(value: dict) -> struct_pb2.Struct:
@@ -25,11 +17,25 @@ def _struct(value: dict) -> struct_pb2.Struct:
     return struct
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.dictionaries(st.text(max_size=6), JSON, max_size=6))
-def test_every_struct_converts_as_the_printer_converts_it(value: dict) -> None:
-    struct = _struct(value)
-    assert struct_fast.struct_to_dict(struct) == json_format.MessageToDict(struct)
+def test_every_struct_converts_as_the_printer_converts_it() -> None:
+    """Generated Structs of every kind of value. Hypothesis is imported here, not at collection: every
+    worker collects this module, one runs the test."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    json = st.recursive(
+        st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        max_leaves=20,
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.dictionaries(st.text(max_size=6), json, max_size=6))
+    def converts_alike(value: dict) -> None:
+        struct = _struct(value)
+        assert struct_fast.struct_to_dict(struct) == json_format.MessageToDict(struct)
+
+    converts_alike()
 
 
 def test_a_value_with_no_kind_is_null_and_a_non_finite_number_is_refused() -> None:
