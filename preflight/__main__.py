@@ -22,8 +22,7 @@ import sys
 from components.config import ConfigError, load
 
 from . import report, verdicts
-from .analyzer import PackProcess
-from .engine import Evaluation, evaluate
+from .engine import evaluate
 from .stackfile import CiphertextError, StackFileError, UnknownStackError, available_stacks, load_stack_config
 
 DEFAULT_STACK = "staging"
@@ -99,37 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     statuses = {stack: check_config(stack, named=len(stacks) > 1) for stack in stacks}
     runnable = [stack for stack in stacks if statuses[stack] == EXIT_OK]
     # The pack process loads its rules on the other core while this one evaluates the first program.
-    pack = _Pack(None if args.no_policy or not runnable else verdicts.launch())
+    pack = None if args.no_policy or not runnable else verdicts.Session()
     try:
         for stack in runnable:
             statuses[stack] = _run(args, stack, pack)
     finally:
-        pack.close()
+        if pack is not None:
+            pack.close()
     return next((status for status in statuses.values() if status), EXIT_OK)
 
 
-class _Pack:
-    """The launched pack, connected to when the first evaluation is ready, then judging every stack."""
-
-    def __init__(self, launched: verdicts.LaunchedPack | None) -> None:
-        self._launched = launched
-        self._process: PackProcess | None = None
-
-    def judge(self, evaluation: Evaluation) -> verdicts.Verdicts | None:
-        if self._launched is None:
-            return None
-        if self._process is None:
-            self._process = self._launched.connect()
-        return verdicts.judge(self._process, evaluation)
-
-    def close(self) -> None:
-        if self._process is not None:
-            self._process.close()
-        elif self._launched is not None:
-            self._launched.close()
-
-
-def _run(args: argparse.Namespace, stack: str, pack: _Pack) -> int:
+def _run(args: argparse.Namespace, stack: str, pack: verdicts.Session | None) -> int:
     evaluation = evaluate(stack, preview=args.mode == "preview")
     if evaluation.error:
         print(f"preflight: stack {stack} failed: {evaluation.error}", file=sys.stderr)
@@ -139,7 +118,7 @@ def _run(args: argparse.Namespace, stack: str, pack: _Pack) -> int:
         from .terraform import write_plan
 
         write_plan(evaluation, args.export_tfplan.replace("{stack}", stack))
-    result = pack.judge(evaluation)
+    result = None if pack is None else pack.judge(evaluation)
     status = EXIT_OK if result is None or result.passed else EXIT_POLICY
     if args.format == "markdown":
         policy = None if result is None else report.Section("Policy verdicts", verdicts.lines(result))

@@ -31,27 +31,24 @@ class Verdicts:
         return not self.mandatory
 
 
-def launch(pack_dir: Path = DEFAULT_PACK_DIR) -> LaunchedPack:
-    """Start the pack process now (it loads its rules while the program is evaluated); pass it to run."""
-    return launch_pack(pack_dir)
+class Session:
+    """The pack for one CLI run: launched at once (it loads its rules while the first program is
+    evaluated), connected to when the first evaluation is judged, then judging each stack; close ends it."""
 
+    def __init__(self, pack_dir: Path = DEFAULT_PACK_DIR) -> None:
+        self._launched: LaunchedPack = launch_pack(pack_dir)
+        self._process: PackProcess | None = None
 
-def run(
-    evaluation: Evaluation,
-    config: Mapping[str, Any] | None = None,
-    pack_dir: Path = DEFAULT_PACK_DIR,
-    *,
-    launched: LaunchedPack | None = None,
-) -> Verdicts:
-    """Start the pack (or connect to ``launched``), judge the evaluation, end the pack."""
-    launched = launched or launch_pack(pack_dir)
-    try:
-        pack = launched.connect()
-    except BaseException:
-        launched.close()
-        raise
-    with pack:
-        return judge(pack, evaluation, config)
+    def judge(self, evaluation: Evaluation, config: Mapping[str, Any] | None = None) -> Verdicts:
+        if self._process is None:
+            self._process = self._launched.connect()
+        return judge(self._process, evaluation, config)
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+        else:
+            self._launched.close()
 
 
 def judge(pack: PackProcess, evaluation: Evaluation, config: Mapping[str, Any] | None = None) -> Verdicts:
